@@ -1,0 +1,15 @@
+import { Module } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
+import { ConfigModule } from './config/config.module';
+import { HttpExceptionFilter } from './errors/http-exception.filter';
+import { HealthController } from './health/health.controller';
+import { JobsModule } from './jobs/jobs.module';
+import { QueueModule } from './queue/queue.module';
+
+/** The API process: HTTP in, jobs onto the queue, status out. It runs no processor. */
+@Module({
+  imports: [ConfigModule, QueueModule.register('producer'), JobsModule],
+  controllers: [HealthController],
+  providers: [{ provide: APP_FILTER, useClass: HttpExceptionFilter }],
+})
+export class ApiModule {}

@@ -1,0 +1,28 @@
+import { Module } from '@nestjs/common';
+import { MulterModule } from '@nestjs/platform-express';
+import { randomUUID } from 'node:crypto';
+import { diskStorage } from 'multer';
+import { AppConfig } from '../config/config';
+import { LanguageCatalog } from '../ocr/language-catalog';
+import { StorageModule } from '../storage/storage.module';
+import { StorageService } from '../storage/storage.service';
+import { JobsController } from './jobs.controller';
+import { JobsService } from './jobs.service';
+
+@Module({
+  imports: [
+    StorageModule,
+    MulterModule.registerAsync({
+      imports: [StorageModule],
+      inject: [AppConfig, StorageService],
+      useFactory: (config: AppConfig, storage: StorageService) => ({
+        // Streamed to disk under a name of our own; the whole body is never held in memory.
+        storage: diskStorage({ destination: storage.incomingDir, filename: (_req, _file, done) => done(null, randomUUID()) }),
+        limits: { fileSize: config.maxUploadBytes, files: 1, fields: 10, fieldSize: 1024 },
+      }),
+    }),
+  ],
+  controllers: [JobsController],
+  providers: [JobsService, LanguageCatalog],
+})
+export class JobsModule {}

@@ -1,0 +1,168 @@
+import { InjectQueue } from '@nestjs/bullmq';
+import { HttpStatus, Injectable } from '@nestjs/common';
+import { Job, Queue } from 'bullmq';
+import { randomUUID } from 'node:crypto';
+import { open, rm } from 'node:fs/promises';
+import { AppConfig } from '../config/config';
+import { ApiError, jobNotFound, queueUnavailable } from '../errors/api-error';
+import { LanguageCatalog } from '../ocr/language-catalog';
+import { CancellationService } from '../queue/cancellation.service';
+import { PageSelectionError, parsePageSelection } from '../queue/page-selection';
+import { DOCUMENTS_QUEUE, DocumentJobData, OcrMode } from '../queue/queue.contract';
+import { StorageService } from '../storage/storage.service';
+import { cancelledView, JobSummaryResult, jobView, JobView } from './job-view';
+
+export interface UploadFields {
+  languages?: string;
+  pages?: string;
+  ocr?: string;
+}
+
+const OCR_MODES: OcrMode[] = ['auto', 'always', 'never'];
+const QUEUE_TIMEOUT_MS = 3000;
+
+@Injectable()
+export class JobsService {
+  constructor(
+    @InjectQueue(DOCUMENTS_QUEUE) private readonly documents: Queue<DocumentJobData>,
+    private readonly config: AppConfig,
+    private readonly storage: StorageService,
+    private readonly languages: LanguageCatalog,
+    private readonly cancellations: CancellationService,
+  ) {}
+
+  async create(file: Express.Multer.File | undefined, fields: UploadFields): Promise<JobView> {
+    if (!file) throw new ApiError(HttpStatus.BAD_REQUEST, 'file_missing', 'Send the PDF as a multipart/form-data part named "file".');
+    try {
+      const data = this.validate(fields);
+      await this.checkPdfSignature(file);
+      const id = randomUUID();
+      const uploadKey = this.storage.uploadKey(id);
+      await this.storage.adopt(file.path, uploadKey);
+      try {
+        const job = await this.queue(() => this.documents.add('document', { ...data, uploadKey }, { jobId: id }));
+        return jobView(job, 'waiting', 0, null);
+      } catch (error) {
+        await this.storage.remove(uploadKey);
+        throw error;
+      }
+    } finally {
+      await rm(file.path, { force: true });
+    }
+  }
+
+  async find(id: string): Promise<JobView> {
+    const cancelled = await this.queue(() => this.cancellations.find(id));
+    if (cancelled) return cancelledView(id, cancelled);
+    const job = await this.getJob(id);
+    const state = await this.queue(() => job.getState());
+    const pagesDone = job.data.pagesTotal !== undefined && state !== 'completed' ? await this.pagesDone(job) : 0;
+    const result = state === 'completed' ? await this.storage.readJson<JobSummaryResult>(this.storage.summaryKey(id)) : null;
+    return jobView(job, state, pagesDone, result);
+  }
+
+  /** The full result (every line and word) as stored JSON, or its plain text. */
+  async result(id: string, format: 'json' | 'txt'): Promise<string> {
+    const view = await this.find(id);
+    if (view.status !== 'completed') {
+      throw new ApiError(HttpStatus.CONFLICT, 'job_not_finished', `The job is ${view.status}; a result exists only once it has completed.`);
+    }
+    if (format === 'txt') return view.result?.text ?? '';
+    try {
+      return await this.storage.readText(this.storage.resultKey(id));
+    } catch {
+      throw jobNotFound(id);
+    }
+  }
+
+  async remove(id: string): Promise<void> {
+    if (await this.queue(() => this.cancellations.find(id))) return;
+    const view = await this.find(id);
+    const job = await this.getJob(id);
+    if (view.status === 'queued' || view.status === 'processing') {
+      // Workers check this before and after every page, so work in flight stops soon.
+      await this.queue(() =>
+        this.cancellations.cancel(id, {
+          createdAt: job.timestamp,
+          startedAt: job.processedOn ?? null,
+          cancelledAt: Date.now(),
+          pagesTotal: view.progress.pagesTotal,
+          pagesDone: view.progress.pagesDone,
+        }),
+      );
+    }
+    // A job whose page is being processed is locked; it then fails as cancelled and expires.
+    await job.remove().catch(() => undefined);
+    await this.storage.removeDocument(id);
+  }
+
+  private validate(fields: UploadFields): Omit<DocumentJobData, 'uploadKey'> {
+    const languages = (fields.languages ?? '').trim() || this.config.ocrLanguages;
+    if (!/^[a-z_]{3,}(\+[a-z_]{3,})*$/.test(languages)) {
+      throw new ApiError(HttpStatus.BAD_REQUEST, 'unsupported_language', `"${languages}" is not a list of language codes such as "eng" or "eng+fra".`);
+    }
+    const missing = this.languages.missing(languages);
+    if (missing.length) {
+      const installed = [...this.languages.models.keys()].sort().join(', ');
+      throw new ApiError(HttpStatus.BAD_REQUEST, 'unsupported_language', `No OCR model for ${missing.join(', ')}. Installed: ${installed}.`);
+    }
+    const pages = (fields.pages ?? '').trim() || null;
+    if (pages) {
+      try {
+        parsePageSelection(pages);
+      } catch (error) {
+        if (error instanceof PageSelectionError) throw new ApiError(HttpStatus.BAD_REQUEST, 'invalid_pages', error.message);
+        throw error;
+      }
+    }
+    const ocr = ((fields.ocr ?? '').trim() || 'auto') as OcrMode;
+    if (!OCR_MODES.includes(ocr)) {
+      throw new ApiError(HttpStatus.BAD_REQUEST, 'invalid_option', `"ocr" must be one of ${OCR_MODES.join(', ')}.`);
+    }
+    return { languages, pages, ocr };
+  }
+
+  /** PDF readers accept "%PDF-" anywhere in the first 1024 bytes; so do we. Names and types lie. */
+  private async checkPdfSignature(file: Express.Multer.File) {
+    if (file.size === 0) throw new ApiError(HttpStatus.UNPROCESSABLE_ENTITY, 'pdf_empty', 'The uploaded file is empty.');
+    const handle = await open(file.path, 'r');
+    try {
+      const head = Buffer.alloc(1024);
+      const { bytesRead } = await handle.read(head, 0, head.length, 0);
+      if (!head.subarray(0, bytesRead).includes('%PDF-')) {
+        throw new ApiError(HttpStatus.UNSUPPORTED_MEDIA_TYPE, 'unsupported_media_type', 'The file is not a PDF (no "%PDF-" header).');
+      }
+    } finally {
+      await handle.close();
+    }
+  }
+
+  private async getJob(id: string): Promise<Job<DocumentJobData>> {
+    const job = await this.queue(() => this.documents.getJob(id));
+    if (!job) throw jobNotFound(id);
+    // BullMQ drops finished jobs lazily; past the TTL a job is gone as far as clients can tell.
+    if (job.finishedOn && job.finishedOn + this.config.resultTtlSeconds * 1000 < Date.now()) throw jobNotFound(id);
+    return job;
+  }
+
+  private async pagesDone(job: Job): Promise<number> {
+    const counts = await this.queue(() => job.getDependenciesCount({ processed: true }));
+    return counts.processed ?? 0;
+  }
+
+  /** Queue calls fail fast with 503 while Redis is unreachable instead of hanging the request. */
+  private async queue<T>(call: () => Promise<T>): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(queueUnavailable()), QUEUE_TIMEOUT_MS);
+    });
+    try {
+      return await Promise.race([call(), timeout]);
+    } catch (error) {
+      if (error instanceof ApiError) throw error;
+      throw queueUnavailable();
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}

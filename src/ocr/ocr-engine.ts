@@ -1,0 +1,53 @@
+import { createWorker, OEM, PSM, Worker } from 'tesseract.js';
+
+/**
+ * One tesseract.js engine: created once, re-initialised when a page asks for other
+ * languages, and replaced after `recycleAfter` pages because the wasm heap only grows.
+ */
+export class OcrEngine {
+  private worker: Worker | null = null;
+  private languages = '';
+  private pages = 0;
+
+  constructor(
+    private readonly langPath: string,
+    private readonly recycleAfter: number,
+  ) {}
+
+  async recognize(image: Buffer, languages: string) {
+    const worker = await this.ready(languages);
+    this.pages += 1;
+    const { data } = await worker.recognize(image, {}, { text: true, blocks: true });
+    return data;
+  }
+
+  async warmUp(languages: string) {
+    await this.ready(languages);
+  }
+
+  async terminate() {
+    const worker = this.worker;
+    this.worker = null;
+    await worker?.terminate();
+  }
+
+  private async ready(languages: string): Promise<Worker> {
+    if (this.worker && this.pages >= this.recycleAfter) await this.terminate();
+    if (!this.worker) {
+      this.worker = await createWorker(languages, OEM.LSTM_ONLY, {
+        langPath: this.langPath,
+        gzip: false,
+        cacheMethod: 'none',
+        // Without a handler tesseract.js rethrows inside its message listener and kills the thread.
+        errorHandler: () => undefined,
+      });
+      await this.worker.setParameters({ tessedit_pageseg_mode: PSM.AUTO, preserve_interword_spaces: '0' });
+      this.languages = languages;
+      this.pages = 0;
+    } else if (languages !== this.languages) {
+      await this.worker.reinitialize(languages, OEM.LSTM_ONLY);
+      this.languages = languages;
+    }
+    return this.worker;
+  }
+}

@@ -1,0 +1,44 @@
+/** Boxes are in PDF points from the page's top-left corner, for text-layer and OCR pages alike. */
+export interface Box {
+  x0: number;
+  y0: number;
+  x1: number;
+  y1: number;
+}
+
+export interface Word {
+  text: string;
+  /** 0-100 from the OCR engine; null for words read from the text layer. */
+  confidence: number | null;
+  bbox: Box;
+}
+
+export interface Line {
+  text: string;
+  confidence: number | null;
+  bbox: Box;
+  words: Word[];
+}
+
+export interface PageResult {
+  page: number;
+  source: 'text' | 'ocr';
+  text: string;
+  confidence: number | null;
+  width: number;
+  height: number;
+  lines: Line[];
+}
+
+export type PageSummary = Omit<PageResult, 'lines'>;
+
+export const round = (n: number) => Math.round(n * 100) / 100;
+
+export function unionBox(boxes: Box[]): Box {
+  return {
+    x0: Math.min(...boxes.map((b) => b.x0)),
+    y0: Math.min(...boxes.map((b) => b.y0)),
+    x1: Math.max(...boxes.map((b) => b.x1)),
+    y1: Math.max(...boxes.map((b) => b.y1)),
+  };
+}

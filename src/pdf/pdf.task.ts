@@ -1,0 +1,167 @@
+/**
+ * Runs inside the worker's thread pool (piscina), never on the main event loop: pdf.js
+ * parses and paints synchronously, and a hostile file can keep it busy for a long time.
+ * A page that overruns its time limit is aborted by terminating this thread.
+ */
+import { dirname, join } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { workerData } from 'node:worker_threads';
+import type { PDFDocumentProxy, PDFPageProxy } from 'pdfjs-dist/types/src/display/api';
+import type { DocumentErrorCode } from '../errors/ocr-error';
+import { OcrEngine } from '../ocr/ocr-engine';
+import { linesFromBlocks, pageConfidence, TessBlock } from '../ocr/ocr-result';
+import { PageResult, round } from './page-result';
+import { planRaster, rgbaToPgm } from './raster';
+import { isUsableTextLayer, linesFromTextItems, TextItemLike } from './text-layer';
+
+export interface PdfThreadOptions {
+  langPath: string;
+  recyclePages: number;
+  warmUpLanguages: string;
+}
+
+export interface InspectTask {
+  path: string;
+}
+
+export interface PageTask {
+  path: string;
+  page: number;
+  languages: string;
+  ocr: 'auto' | 'always' | 'never';
+  dpi: number;
+  maxPixels: number;
+  minDpi: number;
+}
+
+export type TaskFailure = { ok: false; code: DocumentErrorCode; message: string };
+export type InspectOutcome = { ok: true; pageCount: number } | TaskFailure;
+export type PageOutcome = { ok: true; result: PageResult } | TaskFailure;
+
+type PdfJs = typeof import('pdfjs-dist/legacy/build/pdf.mjs');
+
+const options = workerData as PdfThreadOptions;
+const engine = new OcrEngine(options.langPath, options.recyclePages);
+// Load the model while the thread waits for its first page.
+engine.warmUp(options.warmUpLanguages).catch(() => undefined);
+
+const pdfjsPath = require.resolve('pdfjs-dist/legacy/build/pdf.mjs');
+const pdfjsRoot = join(dirname(pdfjsPath), '..', '..');
+// TypeScript keeps this a real import() under module "nodenext"; pdf.js is ESM only.
+const pdfjsReady: Promise<PdfJs> = import(pdfjsPath);
+
+let cached: { path: string; doc: Promise<PDFDocumentProxy> } | null = null;
+
+async function openDocument(path: string): Promise<PDFDocumentProxy> {
+  if (cached?.path === path) return cached.doc;
+  if (cached) void cached.doc.then((d) => d.destroy()).catch(() => undefined);
+  const doc = (async () => {
+    const pdfjs = await pdfjsReady;
+    const data = new Uint8Array(await readFile(path));
+    return pdfjs.getDocument({
+      data,
+      standardFontDataUrl: join(pdfjsRoot, 'standard_fonts/'),
+      cMapUrl: join(pdfjsRoot, 'cmaps/'),
+      wasmUrl: join(pdfjsRoot, 'wasm/'),
+      iccUrl: join(pdfjsRoot, 'iccs/'),
+      isEvalSupported: false,
+      // Images above this are skipped rather than decoded into gigabytes of pixels.
+      maxImageSize: 100_000_000,
+      verbosity: 0,
+    }).promise;
+  })();
+  cached = { path, doc };
+  doc.catch(() => {
+    if (cached?.doc === doc) cached = null;
+  });
+  return doc;
+}
+
+function documentFailure(error: unknown): TaskFailure {
+  const name = (error as Error)?.name;
+  if (name === 'PasswordException') {
+    return { ok: false, code: 'pdf_encrypted', message: 'The PDF is encrypted and needs a password to open.' };
+  }
+  return { ok: false, code: 'pdf_invalid', message: `The file is not a readable PDF: ${(error as Error)?.message ?? error}` };
+}
+
+export async function inspect(task: InspectTask): Promise<InspectOutcome> {
+  try {
+    const doc = await openDocument(task.path);
+    return { ok: true, pageCount: doc.numPages };
+  } catch (error) {
+    return documentFailure(error);
+  }
+}
+
+export async function processPage(task: PageTask): Promise<PageOutcome> {
+  let doc: PDFDocumentProxy;
+  let page: PDFPageProxy;
+  try {
+    doc = await openDocument(task.path);
+    page = await doc.getPage(task.page);
+  } catch (error) {
+    const failure = documentFailure(error);
+    return failure.code === 'pdf_invalid' ? { ...failure, message: `Page ${task.page} could not be read: ${(error as Error).message}` } : failure;
+  }
+  try {
+    const viewport = page.getViewport({ scale: 1 });
+    const width = round(viewport.width);
+    const height = round(viewport.height);
+
+    if (task.ocr !== 'always') {
+      const pdfjs = await pdfjsReady;
+      const content = await page.getTextContent();
+      const items: TextItemLike[] = content.items
+        .filter((item) => 'str' in item)
+        .map((item) => ({ ...item, transform: pdfjs.Util.transform(viewport.transform, item.transform) }));
+      const lines = linesFromTextItems(items);
+      const text = lines.map((l) => l.text).join('\n');
+      if (task.ocr === 'never' || isUsableTextLayer(text)) {
+        return { ok: true, result: { page: task.page, source: 'text', text, confidence: null, width, height, lines } };
+      }
+    }
+
+    const plan = planRaster(viewport.width, viewport.height, task.dpi, task.maxPixels, task.minDpi);
+    if (!plan.ok) {
+      return {
+        ok: false,
+        code: 'page_too_large',
+        message: `Page ${task.page} measures ${width} x ${height} pt; within the pixel limit it would be rendered at ${plan.dpi} dpi, below the minimum for OCR.`,
+      };
+    }
+    const image = await renderGrey(doc, page, plan.scale, plan.width, plan.height);
+    const data = await engine.recognize(image, task.languages);
+    const lines = linesFromBlocks(data.blocks as unknown as TessBlock[], plan.scale);
+    const text = lines.map((l) => l.text).join('\n');
+    return { ok: true, result: { page: task.page, source: 'ocr', text, confidence: pageConfidence(lines), width, height, lines } };
+  } finally {
+    page.cleanup();
+  }
+}
+
+async function renderGrey(doc: PDFDocumentProxy, page: PDFPageProxy, scale: number, width: number, height: number) {
+  const factory = (doc as unknown as { canvasFactory: CanvasFactory }).canvasFactory;
+  const target = factory.create(width, height);
+  try {
+    await page.render({
+      canvas: target.canvas as never,
+      canvasContext: target.context as never,
+      viewport: page.getViewport({ scale }),
+      background: 'white',
+    }).promise;
+    const pixels = target.context.getImageData(0, 0, width, height);
+    return rgbaToPgm(pixels.data, width, height);
+  } finally {
+    factory.destroy(target);
+  }
+}
+
+interface CanvasAndContext {
+  canvas: unknown;
+  context: { getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } };
+}
+interface CanvasFactory {
+  create(width: number, height: number): CanvasAndContext;
+  destroy(target: CanvasAndContext): void;
+}

@@ -1,0 +1,57 @@
+import type { JobsOptions } from 'bullmq';
+
+/** Queue names and job shapes shared by the API and the worker. */
+export const DOCUMENTS_QUEUE = 'documents';
+export const PAGES_QUEUE = 'pages';
+
+export type OcrMode = 'auto' | 'always' | 'never';
+
+export interface DocumentJobData {
+  /** Relative storage key of the uploaded PDF. */
+  uploadKey: string;
+  languages: string;
+  /** Page selection as the client sent it ("1-3,7"), or null for all pages. */
+  pages: string | null;
+  ocr: OcrMode;
+  /** Set once the document has been inspected and its page jobs enqueued. */
+  pagesTotal?: number;
+  pageNumbers?: number[];
+}
+
+export interface PageJobData {
+  documentId: string;
+  uploadKey: string;
+  page: number;
+  languages: string;
+  ocr: OcrMode;
+}
+
+/** What a page job returns; the page's full text and words go to storage. */
+export interface PageJobResult {
+  page: number;
+  source: 'text' | 'ocr';
+}
+
+/** Page job id: deterministic so a retried inspection does not enqueue a page twice. */
+export const pageJobId = (documentId: string, page: number) => `${documentId}.p${page}`;
+
+export function documentJobOptions(attempts: number, ttlSeconds: number): JobsOptions {
+  return {
+    attempts,
+    backoff: { type: 'exponential', delay: 2000 },
+    removeOnComplete: { age: ttlSeconds },
+    removeOnFail: { age: ttlSeconds },
+  };
+}
+
+export function pageJobOptions(attempts: number, ttlSeconds: number): JobsOptions {
+  return {
+    attempts,
+    backoff: { type: 'exponential', delay: 1000 },
+    // The parent keeps each child's return value, so a finished page job is not needed.
+    removeOnComplete: true,
+    removeOnFail: { age: ttlSeconds },
+    // A failed page wakes the document job, which fails the document with the page's error.
+    continueParentOnFailure: true,
+  };
+}

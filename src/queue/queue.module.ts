@@ -1,0 +1,46 @@
+import { BullModule } from '@nestjs/bullmq';
+import { DynamicModule, Module } from '@nestjs/common';
+import { AppConfig } from '../config/config';
+import { redisOptions } from '../config/redis';
+import { CancellationService } from './cancellation.service';
+import { DOCUMENTS_QUEUE, documentJobOptions, PAGES_QUEUE, pageJobOptions } from './queue.contract';
+
+/**
+ * Both queues, on the Redis from REDIS_URL. The API is a producer and must fail fast
+ * (answer 503 rather than hang while Redis is down); the worker waits for Redis forever.
+ */
+@Module({})
+export class QueueModule {
+  static register(mode: 'producer' | 'consumer'): DynamicModule {
+    const root = BullModule.forRootAsync({
+      inject: [AppConfig],
+      useFactory: (config: AppConfig) => ({
+        prefix: config.queuePrefix,
+        connection: {
+          ...redisOptions(config.redisUrl),
+          ...(mode === 'producer' ? { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 2000 } : {}),
+          retryStrategy: (attempt: number) => Math.min(attempt * 500, 5000),
+        },
+      }),
+    });
+    const queues = BullModule.registerQueueAsync(
+      {
+        name: DOCUMENTS_QUEUE,
+        inject: [AppConfig],
+        useFactory: (config: AppConfig) => ({ defaultJobOptions: documentJobOptions(config.jobAttempts, config.resultTtlSeconds) }),
+      },
+      {
+        name: PAGES_QUEUE,
+        inject: [AppConfig],
+        useFactory: (config: AppConfig) => ({ defaultJobOptions: pageJobOptions(config.jobAttempts, config.resultTtlSeconds) }),
+      },
+    );
+    return {
+      module: QueueModule,
+      global: true,
+      imports: [root, queues],
+      providers: [CancellationService],
+      exports: [queues, CancellationService],
+    };
+  }
+}

@@ -1,0 +1,16 @@
+import { Module } from '@nestjs/common';
+import { ConfigModule } from './config/config.module';
+import { LanguageCatalog } from './ocr/language-catalog';
+import { PdfPoolService } from './pdf/pdf-pool.service';
+import { QueueModule } from './queue/queue.module';
+import { StorageModule } from './storage/storage.module';
+import { DocumentProcessor } from './worker/document.processor';
+import { PageProcessor } from './worker/page.processor';
+import { StorageSweeper } from './worker/storage-sweeper';
+
+/** The worker process: the BullMQ processors and the thread pool that runs pdf.js and tesseract.js. */
+@Module({
+  imports: [ConfigModule, QueueModule.register('consumer'), StorageModule],
+  providers: [LanguageCatalog, PdfPoolService, DocumentProcessor, PageProcessor, StorageSweeper],
+})
+export class WorkerModule {}

@@ -1,0 +1,104 @@
+import { InjectQueue, Processor, WorkerHost } from '@nestjs/bullmq';
+import { Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { Job, Queue, UnrecoverableError, WaitingChildrenError } from 'bullmq';
+import { AppConfig } from '../config/config';
+import { formatReason, parseReason } from '../errors/ocr-error';
+import { PageResult, PageSummary } from '../pdf/page-result';
+import { PdfPoolService } from '../pdf/pdf-pool.service';
+import { CancellationService } from '../queue/cancellation.service';
+import { PageSelectionError, selectPages } from '../queue/page-selection';
+import { DOCUMENTS_QUEUE, DocumentJobData, PAGES_QUEUE, PageJobData, pageJobId } from '../queue/queue.contract';
+import { StorageService } from '../storage/storage.service';
+
+export interface DocumentResult {
+  pageCount: number;
+  text: string;
+  pages: PageResult[];
+}
+
+/**
+ * A document job runs twice: first it inspects the PDF and fans out one child job per
+ * page, then it parks in waiting-children; when the pages are done it runs again and
+ * assembles the result (or fails with the error of the first failed page).
+ */
+@Processor(DOCUMENTS_QUEUE)
+export class DocumentProcessor extends WorkerHost implements OnApplicationBootstrap {
+  private readonly logger = new Logger(DocumentProcessor.name);
+
+  constructor(
+    private readonly config: AppConfig,
+    private readonly storage: StorageService,
+    private readonly pdf: PdfPoolService,
+    private readonly cancellations: CancellationService,
+    @InjectQueue(PAGES_QUEUE) private readonly pages: Queue<PageJobData>,
+  ) {
+    super();
+  }
+
+  onApplicationBootstrap() {
+    // Documents only inspect and assemble; the CPU-heavy work is in the pages queue.
+    this.worker.concurrency = Math.max(2, this.config.ocrConcurrency);
+  }
+
+  async process(job: Job<DocumentJobData>, token?: string) {
+    const id = job.id!;
+    if (await this.cancellations.isCancelled(id)) throw new UnrecoverableError(formatReason('cancelled', 'The job was cancelled.'));
+    if (job.data.pagesTotal === undefined) await this.split(job);
+
+    const failed = Object.values(await job.getFailedChildrenValues());
+    if (failed.length) {
+      // Pages still queued are wasted work now.
+      await job.removeUnprocessedChildren().catch(() => undefined);
+      const first = failed.map(parseReason).sort((a, b) => (a.code === 'processing_failed' ? 1 : 0) - (b.code === 'processing_failed' ? 1 : 0))[0];
+      throw new UnrecoverableError(formatReason(first.code as never, first.message));
+    }
+    if (await job.moveToWaitingChildren(token!)) throw new WaitingChildrenError();
+    return this.assemble(job);
+  }
+
+  private async split(job: Job<DocumentJobData>) {
+    const id = job.id!;
+    const inspected = await this.pdf.inspect(this.storage.path(job.data.uploadKey));
+    if (!inspected.ok) throw new UnrecoverableError(formatReason(inspected.code, inspected.message));
+    const { pageCount } = inspected;
+    if (pageCount === 0) throw new UnrecoverableError(formatReason('pdf_empty', 'The PDF has no pages.'));
+    if (pageCount > this.config.maxPages) {
+      throw new UnrecoverableError(formatReason('too_many_pages', `The PDF has ${pageCount} pages; the limit is ${this.config.maxPages} (MAX_PAGES).`));
+    }
+    let numbers: number[];
+    try {
+      numbers = selectPages(job.data.pages, pageCount);
+    } catch (error) {
+      if (error instanceof PageSelectionError) throw new UnrecoverableError(formatReason('invalid_pages', error.message));
+      throw error;
+    }
+    // Deterministic ids make this safe to repeat if the job is retried after a crash.
+    await this.pages.addBulk(
+      numbers.map((page) => ({
+        name: 'page',
+        data: { documentId: id, uploadKey: job.data.uploadKey, page, languages: job.data.languages, ocr: job.data.ocr },
+        opts: { jobId: pageJobId(id, page), parent: { id, queue: job.queueQualifiedName } },
+      })),
+    );
+    await job.updateData({ ...job.data, pagesTotal: numbers.length, pageNumbers: numbers });
+    this.logger.log(`Document ${id}: ${pageCount} pages, ${numbers.length} queued`);
+  }
+
+  private async assemble(job: Job<DocumentJobData>) {
+    const id = job.id!;
+    const numbers = job.data.pageNumbers ?? [];
+    const pages: PageResult[] = [];
+    for (const page of numbers) {
+      const result = await this.storage.readJson<PageResult>(this.storage.pageKey(id, page));
+      if (!result) throw new Error(`The result of page ${page} is missing from storage.`);
+      pages.push(result);
+    }
+    const text = pages.map((p) => p.text).join('\f');
+    const full: DocumentResult = { pageCount: pages.length, text, pages };
+    const summary = { pageCount: pages.length, text, pages: pages.map(({ lines: _lines, ...rest }): PageSummary => rest) };
+    await this.storage.writeJson(this.storage.resultKey(id), full);
+    await this.storage.writeJson(this.storage.summaryKey(id), summary);
+    await this.storage.remove(`pages/${id}`);
+    return { pageCount: pages.length };
+  }
+}

@@ -1,0 +1,48 @@
+import { Processor, WorkerHost } from '@nestjs/bullmq';
+import { OnApplicationBootstrap } from '@nestjs/common';
+import { Job, UnrecoverableError } from 'bullmq';
+import { AppConfig } from '../config/config';
+import { formatReason } from '../errors/ocr-error';
+import { PdfPoolService } from '../pdf/pdf-pool.service';
+import { CancellationService } from '../queue/cancellation.service';
+import { PageJobData, PageJobResult, PAGES_QUEUE } from '../queue/queue.contract';
+import { StorageService } from '../storage/storage.service';
+
+/** One page: text layer or render + OCR, in the thread pool; the result goes to storage. */
+@Processor(PAGES_QUEUE)
+export class PageProcessor extends WorkerHost implements OnApplicationBootstrap {
+  constructor(
+    private readonly config: AppConfig,
+    private readonly storage: StorageService,
+    private readonly pdf: PdfPoolService,
+    private readonly cancellations: CancellationService,
+  ) {
+    super();
+  }
+
+  onApplicationBootstrap() {
+    // One page per pool thread: more would only queue inside the pool and eat its time limit.
+    this.worker.concurrency = this.config.ocrConcurrency;
+  }
+
+  async process(job: Job<PageJobData>): Promise<PageJobResult> {
+    const { documentId, page } = job.data;
+    await this.stopIfCancelled(documentId);
+    const outcome = await this.pdf.processPage({
+      path: this.storage.path(job.data.uploadKey),
+      page,
+      languages: job.data.languages,
+      ocr: job.data.ocr,
+    });
+    if (!outcome.ok) throw new UnrecoverableError(formatReason(outcome.code, outcome.message));
+    await this.stopIfCancelled(documentId);
+    await this.storage.writeJson(this.storage.pageKey(documentId, page), outcome.result);
+    return { page, source: outcome.result.source };
+  }
+
+  private async stopIfCancelled(documentId: string) {
+    if (await this.cancellations.isCancelled(documentId)) {
+      throw new UnrecoverableError(formatReason('cancelled', 'The job was cancelled.'));
+    }
+  }
+}
