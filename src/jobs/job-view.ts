@@ -46,7 +46,7 @@ export function jobView(
     id: job.id!,
     status,
     createdAt: iso(job.timestamp)!,
-    startedAt: iso(job.processedOn),
+    startedAt: iso(job.data.startedAt ?? job.processedOn),
     finishedAt: iso(job.finishedOn),
     progress: { pagesTotal, pagesDone: status === 'completed' ? (pagesTotal ?? pagesDone) : pagesDone },
     error: state === 'failed' ? parseReason(job.failedReason) : null,

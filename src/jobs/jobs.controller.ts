@@ -1,8 +1,8 @@
 import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Post, Query, Res, UploadedFile, UseGuards, UseInterceptors } from '@nestjs/common';
 import { FileInterceptor } from '@nestjs/platform-express';
 import type { Response } from 'express';
-import { JobView } from './job-view';
-import { JobsService, UploadFields } from './jobs.service';
+import type { JobView } from './job-view';
+import { JobsService, type UploadFields } from './jobs.service';
 import { UploadSizeGuard } from './upload-size.guard';
 
 const POLL_AFTER_SECONDS = '1';

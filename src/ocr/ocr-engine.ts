@@ -14,9 +14,11 @@ export class OcrEngine {
     private readonly recycleAfter: number,
   ) {}
 
-  async recognize(image: Buffer, languages: string) {
+  async recognize(image: Buffer, languages: string, dpi: number) {
     const worker = await this.ready(languages);
     this.pages += 1;
+    // The PGM carries no resolution; without this Tesseract guesses it from glyph sizes.
+    await worker.setParameters({ user_defined_dpi: String(Math.round(dpi)) });
     const { data } = await worker.recognize(image, {}, { text: true, blocks: true });
     return data;
   }

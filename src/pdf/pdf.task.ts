@@ -131,7 +131,7 @@ export async function processPage(task: PageTask): Promise<PageOutcome> {
       };
     }
     const image = await renderGrey(doc, page, plan.scale, plan.width, plan.height);
-    const data = await engine.recognize(image, task.languages);
+    const data = await engine.recognize(image, task.languages, plan.scale * 72);
     const lines = linesFromBlocks(data.blocks as unknown as TessBlock[], plan.scale);
     const text = lines.map((l) => l.text).join('\n');
     return { ok: true, result: { page: task.page, source: 'ocr', text, confidence: pageConfidence(lines), width, height, lines } };

@@ -16,6 +16,8 @@ export interface DocumentJobData {
   /** Set once the document has been inspected and its page jobs enqueued. */
   pagesTotal?: number;
   pageNumbers?: number[];
+  /** When the first attempt began; BullMQ's processedOn moves with every run. */
+  startedAt?: number;
 }
 
 export interface PageJobData {

@@ -80,7 +80,7 @@ export class DocumentProcessor extends WorkerHost implements OnApplicationBootst
         opts: { jobId: pageJobId(id, page), parent: { id, queue: job.queueQualifiedName } },
       })),
     );
-    await job.updateData({ ...job.data, pagesTotal: numbers.length, pageNumbers: numbers });
+    await job.updateData({ ...job.data, pagesTotal: numbers.length, pageNumbers: numbers, startedAt: job.processedOn });
     this.logger.log(`Document ${id}: ${pageCount} pages, ${numbers.length} queued`);
   }
 

@@ -1,0 +1,10 @@
+/** Unit specs sit beside the code; end-to-end specs drive the built processes. */
+const transform = { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] };
+
+module.exports = {
+  projects: [
+    { displayName: 'unit', testEnvironment: 'node', transform, rootDir: 'src', testMatch: ['**/*.spec.ts'] },
+    { displayName: 'e2e', testEnvironment: 'node', transform, rootDir: 'test', testMatch: ['**/*.e2e-spec.ts'] },
+  ],
+  testTimeout: 180_000,
+};

@@ -1,0 +1,130 @@
+/**
+ * PDFs the tests make for themselves: nothing here comes from outside the repository.
+ */
+import { createCanvas, GlobalFonts } from '@napi-rs/canvas';
+import { createHash } from 'node:crypto';
+import { dirname, join } from 'node:path';
+import { PDFDocument, StandardFonts } from 'pdf-lib';
+
+const FONT = 'Liberation Sans';
+GlobalFonts.registerFromPath(
+  join(dirname(require.resolve('pdfjs-dist/package.json')), 'standard_fonts', 'LiberationSans-Regular.ttf'),
+  FONT,
+);
+
+export const SCANNED_LINES = ['The quick brown fox jumps over', 'the lazy dog near 42 green trees.'];
+export const DIGITAL_LINES = ['Quarterly report for Acme Widgets', 'Revenue grew by 17 percent this year.'];
+
+/** A picture of text at 300 dpi, as a scanner would produce it. */
+export function textImagePng(lines: string[], widthIn = 6, heightIn = 2): Buffer {
+  const canvas = createCanvas(Math.round(widthIn * 300), Math.round(heightIn * 300));
+  const ctx = canvas.getContext('2d');
+  ctx.fillStyle = 'white';
+  ctx.fillRect(0, 0, canvas.width, canvas.height);
+  ctx.fillStyle = 'black';
+  ctx.font = `54px "${FONT}"`;
+  lines.forEach((line, i) => ctx.fillText(line, 90, 150 + i * 100));
+  return canvas.toBuffer('image/png');
+}
+
+async function addImagePage(pdf: PDFDocument, lines: string[]) {
+  const png = await pdf.embedPng(textImagePng(lines));
+  // 300 dpi image on a page of the same physical size: 1 px = 0.24 pt.
+  const page = pdf.addPage([png.width * 0.24, png.height * 0.24]);
+  page.drawImage(png, { x: 0, y: 0, width: page.getWidth(), height: page.getHeight() });
+}
+
+async function addTextPage(pdf: PDFDocument, lines: string[]) {
+  const font = await pdf.embedFont(StandardFonts.Helvetica);
+  const page = pdf.addPage([432, 144]);
+  lines.forEach((line, i) => page.drawText(line, { x: 36, y: 100 - i * 24, size: 14, font }));
+}
+
+/** An image-only page: no text layer, so it must be OCR'd. */
+export async function scannedPdf(pages = 1): Promise<Buffer> {
+  const pdf = await PDFDocument.create();
+  for (let i = 0; i < pages; i++) await addImagePage(pdf, SCANNED_LINES);
+  return Buffer.from(await pdf.save());
+}
+
+/** Born-digital pages with real text objects. */
+export async function digitalPdf(pages = 1): Promise<Buffer> {
+  const pdf = await PDFDocument.create();
+  for (let i = 0; i < pages; i++) await addTextPage(pdf, DIGITAL_LINES);
+  return Buffer.from(await pdf.save());
+}
+
+/** Page 1 born-digital, page 2 scanned. */
+export async function mixedPdf(): Promise<Buffer> {
+  const pdf = await PDFDocument.create();
+  await addTextPage(pdf, DIGITAL_LINES);
+  await addImagePage(pdf, SCANNED_LINES);
+  return Buffer.from(await pdf.save());
+}
+
+/** The first part of a PDF, as an interrupted download leaves it. */
+export async function truncatedPdf(): Promise<Buffer> {
+  const whole = await scannedPdf();
+  return whole.subarray(0, Math.floor(whole.length * 0.4));
+}
+
+function rc4(key: Buffer, data: Buffer): Buffer {
+  const s = Array.from({ length: 256 }, (_, i) => i);
+  for (let i = 0, j = 0; i < 256; i++) {
+    j = (j + s[i] + key[i % key.length]) & 255;
+    [s[i], s[j]] = [s[j], s[i]];
+  }
+  const out = Buffer.alloc(data.length);
+  for (let n = 0, i = 0, j = 0; n < data.length; n++) {
+    i = (i + 1) & 255;
+    j = (j + s[i]) & 255;
+    [s[i], s[j]] = [s[j], s[i]];
+    out[n] = data[n] ^ s[(s[i] + s[j]) & 255];
+  }
+  return out;
+}
+
+const md5 = (...parts: Buffer[]) => createHash('md5').update(Buffer.concat(parts)).digest();
+const PAD = Buffer.from('28bf4e5e4e758a4164004e56fffa01082e2e00b6d0683e802f0ca9fe6453697a', 'hex');
+const padded = (password: string) => Buffer.concat([Buffer.from(password, 'latin1'), PAD]).subarray(0, 32);
+
+/**
+ * A one-page PDF encrypted with the standard security handler (revision 2, RC4-40)
+ * under a user password, written by hand because pdf-lib cannot encrypt.
+ */
+export function encryptedPdf(userPassword = 'secret', ownerPassword = 'owner'): Buffer {
+  const id = createHash('md5').update('fixture').digest();
+  const permissions = -4;
+  const o = rc4(md5(padded(ownerPassword)).subarray(0, 5), padded(userPassword));
+  const p = Buffer.alloc(4);
+  p.writeInt32LE(permissions);
+  const key = md5(padded(userPassword), o, p, id).subarray(0, 5);
+  const u = rc4(key, PAD);
+  const objectKey = (num: number) => md5(key, Buffer.from([num & 255, (num >> 8) & 255, (num >> 16) & 255, 0, 0])).subarray(0, 10);
+  const content = rc4(objectKey(4), Buffer.from('BT /F1 18 Tf 36 100 Td (Top secret text) Tj ET'));
+
+  const objects = [
+    '<< /Type /Catalog /Pages 2 0 R >>',
+    '<< /Type /Pages /Kids [3 0 R] /Count 1 >>',
+    '<< /Type /Page /Parent 2 0 R /MediaBox [0 0 300 144] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>',
+    null,
+    '<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>',
+    `<< /Filter /Standard /V 1 /R 2 /O <${o.toString('hex')}> /U <${u.toString('hex')}> /P ${permissions} >>`,
+  ];
+  const chunks: Buffer[] = [Buffer.from('%PDF-1.4\n')];
+  const offsets: number[] = [];
+  let length = chunks[0].length;
+  objects.forEach((body, i) => {
+    offsets.push(length);
+    const chunk =
+      body === null
+        ? Buffer.concat([Buffer.from(`${i + 1} 0 obj\n<< /Length ${content.length} >>\nstream\n`), content, Buffer.from('\nendstream\nendobj\n')])
+        : Buffer.from(`${i + 1} 0 obj\n${body}\nendobj\n`);
+    chunks.push(chunk);
+    length += chunk.length;
+  });
+  const xref = [`xref\n0 ${objects.length + 1}\n0000000000 65535 f \n`, ...offsets.map((o) => `${String(o).padStart(10, '0')} 00000 n \n`)].join('');
+  const trailer = `trailer\n<< /Size ${objects.length + 1} /Root 1 0 R /Encrypt 6 0 R /ID [<${id.toString('hex')}> <${id.toString('hex')}>] >>\nstartxref\n${length}\n%%EOF\n`;
+  chunks.push(Buffer.from(xref + trailer));
+  return Buffer.concat(chunks);
+}
