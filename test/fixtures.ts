@@ -22,8 +22,8 @@ export function textImagePng(lines: string[], widthIn = 6, heightIn = 2): Buffer
   ctx.fillStyle = 'white';
   ctx.fillRect(0, 0, canvas.width, canvas.height);
   ctx.fillStyle = 'black';
-  ctx.font = `54px "${FONT}"`;
-  lines.forEach((line, i) => ctx.fillText(line, 90, 150 + i * 100));
+  ctx.font = `${lines.length > 10 ? 40 : 54}px "${FONT}"`;
+  lines.forEach((line, i) => ctx.fillText(line, 90, 150 + i * 100, canvas.width - 180));
   return canvas.toBuffer('image/png');
 }
 
@@ -51,6 +51,16 @@ export async function scannedPdf(pages = 1): Promise<Buffer> {
 export async function digitalPdf(pages = 1): Promise<Buffer> {
   const pdf = await PDFDocument.create();
   for (let i = 0; i < pages; i++) await addTextPage(pdf, DIGITAL_LINES);
+  return Buffer.from(await pdf.save());
+}
+
+/** A full letter-size page of scanned text: seconds of OCR, for time-limit tests. */
+export async function denseScannedPdf(): Promise<Buffer> {
+  const pdf = await PDFDocument.create();
+  const lines = Array.from({ length: 26 }, (_, i) => `${i + 1}. ${SCANNED_LINES.join(' ')}`);
+  const png = await pdf.embedPng(textImagePng(lines, 8.5, 11));
+  const page = pdf.addPage([612, 792]);
+  page.drawImage(png, { x: 0, y: 0, width: 612, height: 792 });
   return Buffer.from(await pdf.save());
 }
 

@@ -1,4 +1,4 @@
-import { Injectable, OnModuleDestroy } from '@nestjs/common';
+import { Injectable, OnApplicationShutdown } from '@nestjs/common';
 import { join } from 'node:path';
 import { Piscina } from 'piscina';
 import { AppConfig } from '../config/config';
@@ -13,7 +13,7 @@ import type { InspectOutcome, PageOutcome, PageTask, PdfThreadOptions } from './
  * behind pages and its time limit measures only its own work.
  */
 @Injectable()
-export class PdfPoolService implements OnModuleDestroy {
+export class PdfPoolService implements OnApplicationShutdown {
   private readonly pages: Piscina;
   private readonly inspector: Piscina;
 
@@ -47,7 +47,8 @@ export class PdfPoolService implements OnModuleDestroy {
     return this.run(this.pages, 'processPage', { ...task, dpi, maxPixels, minDpi }, `Page ${task.page}`);
   }
 
-  async onModuleDestroy() {
+  /** After the BullMQ workers have closed (see PageProcessor.onModuleDestroy). */
+  async onApplicationShutdown() {
     await Promise.all([this.pages.destroy(), this.inspector.destroy()]);
   }
 

@@ -42,8 +42,8 @@ type PdfJs = typeof import('pdfjs-dist/legacy/build/pdf.mjs');
 
 const options = workerData as PdfThreadOptions;
 const engine = new OcrEngine(options.langPath, options.recyclePages);
-// Load the model while the thread waits for its first page.
-engine.warmUp(options.warmUpLanguages).catch(() => undefined);
+// Load the model while the thread waits for its first page (the inspection thread never OCRs).
+if (options.warmUpLanguages) engine.warmUp(options.warmUpLanguages).catch(() => undefined);
 
 const pdfjsPath = require.resolve('pdfjs-dist/legacy/build/pdf.mjs');
 const pdfjsRoot = join(dirname(pdfjsPath), '..', '..');

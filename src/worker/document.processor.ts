@@ -1,5 +1,5 @@
-import { InjectQueue, Processor, WorkerHost } from '@nestjs/bullmq';
-import { Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { InjectQueue, OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
+import { Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { Job, Queue, UnrecoverableError, WaitingChildrenError } from 'bullmq';
 import { AppConfig } from '../config/config';
 import { formatReason, parseReason } from '../errors/ocr-error';
@@ -22,7 +22,7 @@ export interface DocumentResult {
  * assembles the result (or fails with the error of the first failed page).
  */
 @Processor(DOCUMENTS_QUEUE)
-export class DocumentProcessor extends WorkerHost implements OnApplicationBootstrap {
+export class DocumentProcessor extends WorkerHost implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(DocumentProcessor.name);
 
   constructor(
@@ -40,6 +40,10 @@ export class DocumentProcessor extends WorkerHost implements OnApplicationBootst
     this.worker.concurrency = Math.max(2, this.config.ocrConcurrency);
   }
 
+  async onModuleDestroy() {
+    await this.worker.close();
+  }
+
   async process(job: Job<DocumentJobData>, token?: string) {
     const id = job.id!;
     if (await this.cancellations.isCancelled(id)) throw new UnrecoverableError(formatReason('cancelled', 'The job was cancelled.'));
@@ -54,6 +58,16 @@ export class DocumentProcessor extends WorkerHost implements OnApplicationBootst
     }
     if (await job.moveToWaitingChildren(token!)) throw new WaitingChildrenError();
     return this.assemble(job);
+  }
+
+  @OnWorkerEvent('failed')
+  onFailed(job: Job<DocumentJobData> | undefined, error: Error) {
+    this.logger.warn(`Document ${job?.id} failed: ${error.message}`);
+  }
+
+  @OnWorkerEvent('completed')
+  onCompleted(job: Job<DocumentJobData>) {
+    this.logger.log(`Document ${job.id} completed: ${job.data.pagesTotal} pages in ${Date.now() - (job.data.startedAt ?? job.timestamp)} ms`);
   }
 
   private async split(job: Job<DocumentJobData>) {

@@ -1,5 +1,5 @@
-import { Processor, WorkerHost } from '@nestjs/bullmq';
-import { OnApplicationBootstrap } from '@nestjs/common';
+import { OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
+import { Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { Job, UnrecoverableError } from 'bullmq';
 import { AppConfig } from '../config/config';
 import { formatReason } from '../errors/ocr-error';
@@ -10,7 +10,9 @@ import { StorageService } from '../storage/storage.service';
 
 /** One page: text layer or render + OCR, in the thread pool; the result goes to storage. */
 @Processor(PAGES_QUEUE)
-export class PageProcessor extends WorkerHost implements OnApplicationBootstrap {
+export class PageProcessor extends WorkerHost implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger(PageProcessor.name);
+
   constructor(
     private readonly config: AppConfig,
     private readonly storage: StorageService,
@@ -25,9 +27,18 @@ export class PageProcessor extends WorkerHost implements OnApplicationBootstrap 
     this.worker.concurrency = this.config.ocrConcurrency;
   }
 
+  /**
+   * Shutdown runs onModuleDestroy before onApplicationShutdown, so closing here lets the
+   * pages in flight finish while the thread pool (closed in the later phase) still runs.
+   */
+  async onModuleDestroy() {
+    await this.worker.close();
+  }
+
   async process(job: Job<PageJobData>): Promise<PageJobResult> {
     const { documentId, page } = job.data;
     await this.stopIfCancelled(documentId);
+    const started = Date.now();
     const outcome = await this.pdf.processPage({
       path: this.storage.path(job.data.uploadKey),
       page,
@@ -37,7 +48,14 @@ export class PageProcessor extends WorkerHost implements OnApplicationBootstrap 
     if (!outcome.ok) throw new UnrecoverableError(formatReason(outcome.code, outcome.message));
     await this.stopIfCancelled(documentId);
     await this.storage.writeJson(this.storage.pageKey(documentId, page), outcome.result);
+    this.logger.log(`Page ${page} of ${documentId}: ${outcome.result.source} in ${Date.now() - started} ms`);
     return { page, source: outcome.result.source };
+  }
+
+  @OnWorkerEvent('failed')
+  onFailed(job: Job<PageJobData> | undefined, error: Error) {
+    const retry = job && job.attemptsMade < (job.opts.attempts ?? 1) && !(error instanceof UnrecoverableError) ? ' (will retry)' : '';
+    this.logger.warn(`Page ${job?.data.page} of ${job?.data.documentId} failed${retry}: ${error.message}`);
   }
 
   private async stopIfCancelled(documentId: string) {

@@ -1,0 +1,26 @@
+import { planRaster, rgbaToPgm } from './raster';
+
+describe('planRaster', () => {
+  it('renders a letter page at the requested resolution', () => {
+    expect(planRaster(612, 792, 300, 25_000_000, 50)).toEqual({ ok: true, scale: 300 / 72, width: 2550, height: 3300 });
+  });
+
+  it('lowers the resolution to stay within the pixel limit', () => {
+    const plan = planRaster(2160, 2160, 300, 25_000_000, 50);
+    expect(plan.ok && plan.width * plan.height).toBeLessThanOrEqual(25_000_000);
+    expect(plan.ok && plan.scale * 72).toBeCloseTo(166.7, 0);
+  });
+
+  it('refuses a page that would fall below the minimum resolution', () => {
+    expect(planRaster(8400, 8400, 300, 25_000_000, 50)).toEqual({ ok: false, dpi: 42.9 });
+  });
+});
+
+describe('rgbaToPgm', () => {
+  it('writes a P5 header and one luma byte per pixel', () => {
+    const rgba = new Uint8Array([255, 255, 255, 255, 0, 0, 0, 255, 255, 0, 0, 255]);
+    const pgm = rgbaToPgm(rgba, 3, 1);
+    expect(pgm.subarray(0, 11).toString('ascii')).toBe('P5\n3 1\n255\n');
+    expect([...pgm.subarray(11)]).toEqual([255, 0, 76]);
+  });
+});
