@@ -5,12 +5,13 @@ import { PdfPoolService } from './pdf/pdf-pool.service';
 import { QueueModule } from './queue/queue.module';
 import { StorageModule } from './storage/storage.module';
 import { DocumentProcessor } from './worker/document.processor';
+import { EventLoopMonitor } from './worker/event-loop-monitor';
 import { PageProcessor } from './worker/page.processor';
 import { StorageSweeper } from './worker/storage-sweeper';
 
 /** The worker process: the BullMQ processors and the thread pool that runs pdf.js and tesseract.js. */
 @Module({
   imports: [ConfigModule, QueueModule.register('consumer'), StorageModule],
-  providers: [LanguageCatalog, PdfPoolService, DocumentProcessor, PageProcessor, StorageSweeper],
+  providers: [LanguageCatalog, PdfPoolService, DocumentProcessor, PageProcessor, StorageSweeper, EventLoopMonitor],
 })
 export class WorkerModule {}

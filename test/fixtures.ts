@@ -55,12 +55,14 @@ export async function digitalPdf(pages = 1): Promise<Buffer> {
 }
 
 /** A full letter-size page of scanned text: seconds of OCR, for time-limit tests. */
-export async function denseScannedPdf(): Promise<Buffer> {
+export async function denseScannedPdf(pages = 1): Promise<Buffer> {
   const pdf = await PDFDocument.create();
   const lines = Array.from({ length: 26 }, (_, i) => `${i + 1}. ${SCANNED_LINES.join(' ')}`);
   const png = await pdf.embedPng(textImagePng(lines, 8.5, 11));
-  const page = pdf.addPage([612, 792]);
-  page.drawImage(png, { x: 0, y: 0, width: 612, height: 792 });
+  for (let i = 0; i < pages; i++) {
+    const page = pdf.addPage([612, 792]);
+    page.drawImage(png, { x: 0, y: 0, width: 612, height: 792 });
+  }
   return Buffer.from(await pdf.save());
 }
 

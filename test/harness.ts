@@ -4,12 +4,14 @@
  */
 import { ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
-const ROOT = join(__dirname, '..');
+/** The project folder (this file also runs compiled, from dist-bench/). */
+let ROOT = __dirname;
+while (!existsSync(join(ROOT, 'package.json'))) ROOT = dirname(ROOT);
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
