@@ -54,8 +54,10 @@ export class JobsService {
   async find(id: string): Promise<JobView> {
     const cancelled = await this.queue(() => this.cancellations.find(id));
     if (cancelled) return cancelledView(id, cancelled);
+    // State first: a job read before its state could still lack the failedReason or
+    // finishedOn that the state already implies.
+    const state = await this.queue(() => this.documents.getJobState(id));
     const job = await this.getJob(id);
-    const state = await this.queue(() => job.getState());
     const pagesDone = job.data.pagesTotal !== undefined && state !== 'completed' ? await this.pagesDone(job) : 0;
     const result = state === 'completed' ? await this.storage.readJson<JobSummaryResult>(this.storage.summaryKey(id)) : null;
     return jobView(job, state, pagesDone, result);
