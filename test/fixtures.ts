@@ -1,7 +1,7 @@
 /**
  * PDFs the tests make for themselves: nothing here comes from outside the repository.
  */
-import { createCanvas, GlobalFonts } from '@napi-rs/canvas';
+import { createCanvas, GlobalFonts, loadImage } from '@napi-rs/canvas';
 import { createHash } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { PDFDocument, StandardFonts } from 'pdf-lib';
@@ -27,8 +27,20 @@ export function textImagePng(lines: string[], widthIn = 6, heightIn = 2): Buffer
   return canvas.toBuffer('image/png');
 }
 
-async function addImagePage(pdf: PDFDocument, lines: string[]) {
-  const png = await pdf.embedPng(textImagePng(lines));
+/** The same picture turned by `degrees` (90 or 180), as a sheet fed into a scanner the wrong way. */
+export async function turnedPng(png: Buffer, degrees: 90 | 180): Promise<Buffer> {
+  const image = await loadImage(png);
+  const canvas = degrees === 90 ? createCanvas(image.height, image.width) : createCanvas(image.width, image.height);
+  const ctx = canvas.getContext('2d');
+  ctx.translate(canvas.width / 2, canvas.height / 2);
+  ctx.rotate((degrees * Math.PI) / 180);
+  ctx.drawImage(image, -image.width / 2, -image.height / 2);
+  return canvas.toBuffer('image/png');
+}
+
+async function addImagePage(pdf: PDFDocument, lines: string[], turn?: 90 | 180) {
+  const picture = textImagePng(lines);
+  const png = await pdf.embedPng(turn ? await turnedPng(picture, turn) : picture);
   // 300 dpi image on a page of the same physical size: 1 px = 0.24 pt.
   const page = pdf.addPage([png.width * 0.24, png.height * 0.24]);
   page.drawImage(png, { x: 0, y: 0, width: page.getWidth(), height: page.getHeight() });
@@ -44,6 +56,14 @@ async function addTextPage(pdf: PDFDocument, lines: string[]) {
 export async function scannedPdf(pages = 1): Promise<Buffer> {
   const pdf = await PDFDocument.create();
   for (let i = 0; i < pages; i++) await addImagePage(pdf, SCANNED_LINES);
+  return Buffer.from(await pdf.save());
+}
+
+/** A scanned page turned sideways and one upside down. */
+export async function turnedScansPdf(): Promise<Buffer> {
+  const pdf = await PDFDocument.create();
+  await addImagePage(pdf, SCANNED_LINES, 90);
+  await addImagePage(pdf, SCANNED_LINES, 180);
   return Buffer.from(await pdf.save());
 }
 

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { digitalPdf, DIGITAL_LINES, mixedPdf, scannedPdf, SCANNED_LINES } from './fixtures';
+import { digitalPdf, DIGITAL_LINES, mixedPdf, scannedPdf, SCANNED_LINES, turnedScansPdf } from './fixtures';
 import { JobBody, Stack, startRedis, startStack, upload, waitForJob } from './harness';
 
 interface FullWord {
@@ -44,6 +44,16 @@ describe('OCR jobs over HTTP, with a real worker, Redis and tesseract.js', () =>
     expect(page).toMatchObject({ page: 1, source: 'ocr', width: 432, height: 144 });
     expect(page.confidence).toBeGreaterThan(80);
     expect(page.text.split(/\s+/)).toEqual(words(SCANNED_LINES));
+  });
+
+  it('reads pages scanned sideways or upside down', async () => {
+    const job = await waitForJob(stack.baseUrl, (await upload(stack.baseUrl, await turnedScansPdf())).body.id);
+    expect(job.status).toBe('completed');
+    for (const page of job.result!.pages) expect(page.text.split(/\s+/)).toEqual(words(SCANNED_LINES));
+    expect(job.result!.pages.map((p) => [p.width, p.height])).toEqual([
+      [144, 432],
+      [432, 144],
+    ]);
   });
 
   it('reads a born-digital page from its text layer without OCR', async () => {

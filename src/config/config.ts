@@ -20,6 +20,7 @@ const schema = z.object({
   OCR_MAX_PIXELS: int(1_000_000).default(25_000_000),
   OCR_MIN_DPI: int(1).default(50),
   OCR_RECYCLE_PAGES: int(1).default(200),
+  OCR_DETECT_ORIENTATION: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
   PAGE_TIMEOUT_MS: int(1000).default(120_000),
   RESULT_TTL_SECONDS: int(60).default(24 * 60 * 60),
   JOB_ATTEMPTS: int(1).default(3),
@@ -40,6 +41,7 @@ export class AppConfig {
   readonly ocrMaxPixels: number;
   readonly ocrMinDpi: number;
   readonly ocrRecyclePages: number;
+  readonly ocrDetectOrientation: boolean;
   readonly pageTimeoutMs: number;
   readonly resultTtlSeconds: number;
   readonly jobAttempts: number;
@@ -58,6 +60,7 @@ export class AppConfig {
     this.ocrMaxPixels = values.OCR_MAX_PIXELS;
     this.ocrMinDpi = values.OCR_MIN_DPI;
     this.ocrRecyclePages = values.OCR_RECYCLE_PAGES;
+    this.ocrDetectOrientation = values.OCR_DETECT_ORIENTATION;
     this.pageTimeoutMs = values.PAGE_TIMEOUT_MS;
     this.resultTtlSeconds = values.RESULT_TTL_SECONDS;
     this.jobAttempts = values.JOB_ATTEMPTS;

@@ -1,8 +1,14 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { createWorker, OEM, PSM, Worker } from 'tesseract.js';
 
 /**
  * One tesseract.js engine: created once, re-initialised when a page asks for other
  * languages, and replaced after `recycleAfter` pages because the wasm heap only grows.
+ * With `detectOrientation`, Tesseract first finds which way up the page is (OSD, which
+ * needs the core build with the legacy engine) and reads sideways or upside-down scans;
+ * its boxes stay in the coordinates of the image it was given.
  */
 export class OcrEngine {
   private worker: Worker | null = null;
@@ -12,6 +18,7 @@ export class OcrEngine {
   constructor(
     private readonly langPath: string,
     private readonly recycleAfter: number,
+    private readonly detectOrientation: boolean,
   ) {}
 
   async recognize(image: Buffer, languages: string, dpi: number) {
@@ -40,10 +47,19 @@ export class OcrEngine {
         langPath: this.langPath,
         gzip: false,
         cacheMethod: 'none',
+        legacyCore: this.detectOrientation,
         // Without a handler tesseract.js rethrows inside its message listener and kills the thread.
         errorHandler: () => undefined,
       });
-      await this.worker.setParameters({ tessedit_pageseg_mode: PSM.AUTO, preserve_interword_spaces: '0' });
+      if (this.detectOrientation) {
+        // Tesseract loads osd.traineddata by itself for PSM.AUTO_OSD; it only has to be there.
+        const osd = await readFile(join(this.langPath, 'osd.traineddata'));
+        await this.worker.FS('writeFile', ['osd.traineddata', osd[0] === 0x1f && osd[1] === 0x8b ? gunzipSync(osd) : osd]);
+      }
+      await this.worker.setParameters({
+        tessedit_pageseg_mode: this.detectOrientation ? PSM.AUTO_OSD : PSM.AUTO,
+        preserve_interword_spaces: '0',
+      });
       this.languages = languages;
       this.pages = 0;
     } else if (languages !== this.languages) {

@@ -23,6 +23,13 @@ describe('linesFromBlocks', () => {
     expect(pageConfidence(lines)).toBeCloseTo((95 * 2 + 85 * 5) / 7, 1);
   });
 
+  it('maps boxes read from an image turned by 180 degrees back onto the page', () => {
+    const blocks = [{ paragraphs: [{ lines: [{ text: 'Hi', confidence: 90, bbox: { x0: 0, y0: 0, x1: 150, y1: 50 }, words: [word('Hi', 90, 0)] }] }] }];
+    const [line] = linesFromBlocks(blocks, 1, { width: 1000, height: 500 });
+    expect(line.words[0].bbox).toEqual({ x0: 850, y0: 150, x1: 1000, y1: 200 });
+    expect(line.bbox).toEqual({ x0: 850, y0: 450, x1: 1000, y1: 500 });
+  });
+
   it('has no confidence for a page without words', () => {
     expect(linesFromBlocks(null, 1)).toEqual([]);
     expect(pageConfidence([])).toBeNull();

@@ -32,13 +32,25 @@ export function findLanguageModels(modelDir: string): Map<string, LanguageModel>
 }
 
 /**
+ * Tesseract's orientation and script model, used to OCR pages scanned sideways or upside
+ * down: Debian's `tesseract-ocr-osd` first, else the legacy data of `@tesseract.js-data/osd`.
+ */
+export function findOsdModel(modelDir: string): string | null {
+  const system = join(modelDir, 'osd.traineddata');
+  if (existsSync(system)) return system;
+  const npm = join(npmDataRoot(), 'osd', '4.0.0', 'osd.traineddata.gz');
+  return existsSync(npm) ? npm : null;
+}
+
+/**
  * tesseract.js reads `<langPath>/<code>.traineddata` for every language of a worker and
  * detects gzip by its magic bytes, so one folder of links can serve models of both origins.
  */
-export function prepareLangPath(models: Map<string, LanguageModel>): string {
+export function prepareLangPath(models: Map<string, LanguageModel>, osdModel: string | null): string {
   const dir = join(tmpdir(), `ocr-tessdata-${process.pid}`);
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   for (const model of models.values()) symlinkSync(model.file, join(dir, `${model.code}.traineddata`));
+  if (osdModel) symlinkSync(osdModel, join(dir, 'osd.traineddata'));
   return dir;
 }

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { Piscina } from 'piscina';
 import { AppConfig } from '../config/config';
 import { LanguageCatalog } from '../ocr/language-catalog';
-import { prepareLangPath } from '../ocr/tessdata';
+import { findOsdModel, prepareLangPath } from '../ocr/tessdata';
 import type { InspectOutcome, PageOutcome, PageTask, PdfThreadOptions } from './pdf.task';
 
 /**
@@ -22,11 +22,13 @@ export class PdfPoolService implements OnApplicationShutdown {
     languages: LanguageCatalog,
   ) {
     const filename = join(__dirname, 'pdf.task.js');
-    const langPath = prepareLangPath(languages.models);
+    const osdModel = config.ocrDetectOrientation ? findOsdModel(config.ocrModelDir) : null;
+    const langPath = prepareLangPath(languages.models, osdModel);
     const threadOptions = (warmUpLanguages: string): PdfThreadOptions => ({
       langPath,
       recyclePages: config.ocrRecyclePages,
       warmUpLanguages,
+      detectOrientation: osdModel !== null,
     });
     this.pages = new Piscina({
       filename,

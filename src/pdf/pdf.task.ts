@@ -11,13 +11,14 @@ import type { DocumentErrorCode } from '../errors/ocr-error';
 import { OcrEngine } from '../ocr/ocr-engine';
 import { linesFromBlocks, pageConfidence, TessBlock } from '../ocr/ocr-result';
 import { PageResult, round } from './page-result';
-import { planRaster, rgbaToPgm } from './raster';
+import { planRaster, rgbaToPgm, turnPgm } from './raster';
 import { isUsableTextLayer, linesFromTextItems, TextItemLike } from './text-layer';
 
 export interface PdfThreadOptions {
   langPath: string;
   recyclePages: number;
   warmUpLanguages: string;
+  detectOrientation: boolean;
 }
 
 export interface InspectTask {
@@ -38,10 +39,13 @@ export type TaskFailure = { ok: false; code: DocumentErrorCode; message: string 
 export type InspectOutcome = { ok: true; pageCount: number } | TaskFailure;
 export type PageOutcome = { ok: true; result: PageResult } | TaskFailure;
 
+/** Below this mean word confidence a page may be upside down. */
+const UPSIDE_DOWN_SUSPECT = 70;
+
 type PdfJs = typeof import('pdfjs-dist/legacy/build/pdf.mjs');
 
 const options = workerData as PdfThreadOptions;
-const engine = new OcrEngine(options.langPath, options.recyclePages);
+const engine = new OcrEngine(options.langPath, options.recyclePages, options.detectOrientation);
 // Load the model while the thread waits for its first page (the inspection thread never OCRs).
 if (options.warmUpLanguages) engine.warmUp(options.warmUpLanguages).catch(() => undefined);
 
@@ -131,10 +135,20 @@ export async function processPage(task: PageTask): Promise<PageOutcome> {
       };
     }
     const image = await renderGrey(doc, page, plan.scale, plan.width, plan.height);
-    const data = await engine.recognize(image, task.languages, plan.scale * 72);
-    const lines = linesFromBlocks(data.blocks as unknown as TessBlock[], plan.scale);
+    const dpi = plan.scale * 72;
+    let lines = linesFromBlocks((await engine.recognize(image, task.languages, dpi)).blocks as unknown as TessBlock[], plan.scale);
+    let confidence = pageConfidence(lines);
+    if (confidence !== null && confidence < UPSIDE_DOWN_SUSPECT) {
+      // OSD needs a fair amount of text to tell upside down from upright; a poor read of a
+      // short page earns one more try the other way up (a byte reversal, no re-render).
+      const size = { width: plan.width, height: plan.height };
+      const turnedImage = turnPgm(image, plan.width, plan.height);
+      const turned = linesFromBlocks((await engine.recognize(turnedImage, task.languages, dpi)).blocks as unknown as TessBlock[], plan.scale, size);
+      const turnedConfidence = pageConfidence(turned);
+      if (turnedConfidence !== null && turnedConfidence > confidence + 10) [lines, confidence] = [turned, turnedConfidence];
+    }
     const text = lines.map((l) => l.text).join('\n');
-    return { ok: true, result: { page: task.page, source: 'ocr', text, confidence: pageConfidence(lines), width, height, lines } };
+    return { ok: true, result: { page: task.page, source: 'ocr', text, confidence, width, height, lines } };
   } finally {
     page.cleanup();
   }

@@ -1,4 +1,4 @@
-import { planRaster, rgbaToPgm } from './raster';
+import { planRaster, rgbaToPgm, turnPgm } from './raster';
 
 describe('planRaster', () => {
   it('renders a letter page at the requested resolution', () => {
@@ -13,6 +13,14 @@ describe('planRaster', () => {
 
   it('refuses a page that would fall below the minimum resolution', () => {
     expect(planRaster(8400, 8400, 300, 25_000_000, 50)).toEqual({ ok: false, dpi: 42.9 });
+  });
+});
+
+describe('turnPgm', () => {
+  it('turns the pixels by 180 degrees and keeps the header', () => {
+    const pgm = Buffer.concat([Buffer.from('P5\n2 2\n255\n'), Buffer.from([1, 2, 3, 4])]);
+    expect([...turnPgm(pgm, 2, 2)]).toEqual([...Buffer.from('P5\n2 2\n255\n'), 4, 3, 2, 1]);
+    expect([...pgm.subarray(-4)]).toEqual([1, 2, 3, 4]);
   });
 });
 

@@ -14,6 +14,13 @@ export function planRaster(widthPt: number, heightPt: number, dpi: number, maxPi
   return { ok: true, scale, width: Math.max(1, Math.floor(widthPt * scale)), height: Math.max(1, Math.floor(heightPt * scale)) };
 }
 
+/** The same PGM turned by 180 degrees: its pixel bytes in reverse order. */
+export function turnPgm(pgm: Buffer, width: number, height: number): Buffer {
+  const turned = Buffer.from(pgm);
+  turned.subarray(pgm.length - width * height).reverse();
+  return turned;
+}
+
 /**
  * RGBA pixels to a binary PGM (P5) image. Tesseract reads PNM directly, and this costs
  * a few milliseconds where PNG encoding costs hundreds.
