@@ -5,6 +5,7 @@
  *   - scale-out: 1 worker process vs 2 (OCR_CONCURRENCY=1 each, so the ratio shows what adding
  *     a worker container gives; on a 2-core machine 2 processes are all the cores there are)
  *   - model: Debian's tessdata_fast (OCR_MODEL) vs the npm best_int data
+ *   - the cost of orientation detection (OCR_DETECT_ORIENTATION)
  *   - image hand-off: PGM vs PNG encoding of a 300 dpi letter page
  *   - the worker's event-loop delay while it works
  *
@@ -34,6 +35,7 @@ async function main() {
     '1 worker, fast model': { workers: 1, env: {} },
     '2 workers, fast model': { workers: 2, env: {} },
     '1 worker, npm best_int model': { workers: 1, env: { OCR_MODEL: '/nonexistent' } },
+    '1 worker, no orientation detection': { workers: 1, env: { OCR_DETECT_ORIENTATION: 'false' } },
   };
   const times: Record<string, number[]> = Object.fromEntries(Object.keys(scenarios).map((k) => [k, []]));
   const loopDelays: string[] = [];
@@ -60,10 +62,10 @@ async function main() {
   await redis.stop();
 
   const base = median(times['1 worker, fast model']);
-  console.log('\nscenario                        median s   pages/min   vs 1 worker');
+  console.log('\nscenario                                median s   pages/min   vs 1 worker');
   for (const [name, xs] of Object.entries(times)) {
     const m = median(xs);
-    console.log(`${name.padEnd(32)}${m.toFixed(1).padStart(8)}${((20 / m) * 60).toFixed(1).padStart(12)}${(base / m).toFixed(2).padStart(12)}x`);
+    console.log(`${name.padEnd(40)}${m.toFixed(1).padStart(8)}${((20 / m) * 60).toFixed(1).padStart(12)}${(base / m).toFixed(2).padStart(12)}x`);
   }
   console.log(`\nworker event-loop delay (per process, whole run): ${loopDelays.join(' | ')}`);
 

@@ -111,6 +111,7 @@ describe('Redis unavailable', () => {
       const started = Date.now();
       const { res, body } = await upload(base, await digitalPdf());
       expect(res.status).toBe(503);
+      expect(res.headers.get('retry-after')).toBe('5');
       expect(body).toMatchObject({ code: 'queue_unavailable' });
       expect(Date.now() - started).toBeLessThan(5000);
       expect((await fetch(`${base}/health`)).status).toBe(503);

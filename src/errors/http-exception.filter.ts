@@ -31,6 +31,8 @@ export class HttpExceptionFilter implements ExceptionFilter {
       this.logger.error(exception instanceof Error ? exception.stack : String(exception));
     }
     if (res.headersSent) return;
+    // Redis is usually back within seconds; tell clients when to try again.
+    if (status === HttpStatus.SERVICE_UNAVAILABLE) res.setHeader('Retry-After', '5');
     res.status(status).json({ statusCode: status, error: STATUS_CODES[status] ?? 'Error', code, message });
   }
 }

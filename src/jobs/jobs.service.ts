@@ -99,10 +99,11 @@ export class JobsService {
   }
 
   private validate(fields: UploadFields): Omit<DocumentJobData, 'uploadKey'> {
-    const languages = (fields.languages ?? '').trim() || this.config.ocrLanguages;
-    if (!/^[a-z_]{3,}(\+[a-z_]{3,})*$/.test(languages)) {
-      throw new ApiError(HttpStatus.BAD_REQUEST, 'unsupported_language', `"${languages}" is not a list of language codes such as "eng" or "eng+fra".`);
+    const requested = (fields.languages ?? '').trim() || this.config.ocrLanguages;
+    if (!/^[a-z_]{3,}(\+[a-z_]{3,})*$/.test(requested)) {
+      throw new ApiError(HttpStatus.BAD_REQUEST, 'unsupported_language', `"${requested}" is not a list of language codes such as "eng" or "eng+fra".`);
     }
+    const languages = [...new Set(requested.split('+'))].join('+');
     const missing = this.languages.missing(languages);
     if (missing.length) {
       const installed = [...this.languages.models.keys()].sort().join(', ');

@@ -53,8 +53,8 @@ export class DocumentProcessor extends WorkerHost implements OnApplicationBootst
     if (failed.length) {
       // Pages still queued are wasted work now.
       await job.removeUnprocessedChildren().catch(() => undefined);
-      const first = failed.map(parseReason).sort((a, b) => (a.code === 'processing_failed' ? 1 : 0) - (b.code === 'processing_failed' ? 1 : 0))[0];
-      throw new UnrecoverableError(formatReason(first.code as never, first.message));
+      // Reasons are already "code: message"; a specific code says more than a generic one.
+      throw new UnrecoverableError(failed.find((r) => parseReason(r).code !== 'processing_failed') ?? failed[0]);
     }
     if (await job.moveToWaitingChildren(token!)) throw new WaitingChildrenError();
     return this.assemble(job);
