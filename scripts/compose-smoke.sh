@@ -59,9 +59,13 @@ finish() {
   fi
   log "tearing down"
   dc down -v >/dev/null 2>&1 || true
-  # podman-compose removes only the replicas its compose file names; clear any others.
+  # podman-compose 1.0.3 removes only the replicas its compose file names, and leaves the
+  # network: clear what is left.
+  local kind
   for id in $("$ENGINE" ps -aq --filter "label=com.docker.compose.project=$project"); do "$ENGINE" rm -f "$id" >/dev/null || true; done
-  for id in $("$ENGINE" volume ls -q --filter "label=com.docker.compose.project=$project"); do "$ENGINE" volume rm -f "$id" >/dev/null || true; done
+  for kind in volume network; do
+    for id in $("$ENGINE" "$kind" ls -q --filter "label=com.docker.compose.project=$project"); do "$ENGINE" "$kind" rm "$id" >/dev/null || true; done
+  done
   rm -rf "$scratch"
   if ((rc == 0)); then log "PASS"; else log "FAILED (exit $rc)"; fi
   exit "$rc"
