@@ -6,12 +6,13 @@ import { QueueModule } from './queue/queue.module';
 import { StorageModule } from './storage/storage.module';
 import { DocumentProcessor } from './worker/document.processor';
 import { EventLoopMonitor } from './worker/event-loop-monitor';
+import { HeartbeatService } from './worker/heartbeat.service';
 import { PageProcessor } from './worker/page.processor';
 import { StorageSweeper } from './worker/storage-sweeper';
 
 /** The worker process: the BullMQ processors and the thread pool that runs pdf.js and tesseract.js. */
 @Module({
   imports: [ConfigModule, QueueModule.register('consumer'), StorageModule],
-  providers: [LanguageCatalog, PdfPoolService, DocumentProcessor, PageProcessor, StorageSweeper, EventLoopMonitor],
+  providers: [LanguageCatalog, PdfPoolService, DocumentProcessor, PageProcessor, StorageSweeper, EventLoopMonitor, HeartbeatService],
 })
 export class WorkerModule {}

@@ -1,5 +1,5 @@
 import { denseScannedPdf, digitalPdf, encryptedPdf, scannedPdf, textImagePng, truncatedPdf } from './fixtures';
-import { freePort, Stack, startProcess, startRedis, startStack, until, upload, waitForJob } from './harness';
+import { freePort, runHealthcheck, Stack, startProcess, startRedis, startStack, until, upload, waitForJob } from './harness';
 
 describe('bad input gets a specific error and blocks nothing', () => {
   let redis: Awaited<ReturnType<typeof startRedis>>;
@@ -116,8 +116,20 @@ describe('Redis unavailable', () => {
       expect(Date.now() - started).toBeLessThan(5000);
       expect((await fetch(`${base}/health`)).status).toBe(503);
       expect((await fetch(`${base}/v1/jobs/00000000-0000-0000-0000-000000000000`)).status).toBe(503);
+      expect(runHealthcheck('api', { PORT: String(port) })).toMatchObject({ status: 1, output: expect.stringContaining('503') });
     } finally {
       await api.stop();
+    }
+  });
+
+  it('leaves the worker without a heartbeat, so its container reads as unhealthy', async () => {
+    const env = { REDIS_URL: `redis://127.0.0.1:${await freePort()}`, STORAGE_DIR: '/tmp/ocr-e2e-noredis', HEARTBEAT_FILE: `/tmp/ocr-e2e-noredis-heartbeat-${process.pid}`, OCR_CONCURRENCY: '1' };
+    const worker = startProcess('worker', env);
+    try {
+      await until('the heartbeat to pause', async () => worker.output.includes('Heartbeat paused'), 30_000);
+      expect(runHealthcheck('worker', env)).toMatchObject({ status: 1, output: expect.stringContaining('no heartbeat') });
+    } finally {
+      await worker.stop('SIGKILL');
     }
   });
 });

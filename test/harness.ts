@@ -2,7 +2,7 @@
  * Starts the real thing for end-to-end specs: a redis-server of its own on a free port
  * (or REDIS_URL with a unique queue prefix), and the compiled API and worker processes.
  */
-import { ChildProcess, spawn } from 'node:child_process';
+import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -75,6 +75,12 @@ export interface Stack {
 
 export function startProcess(entry: 'api' | 'worker', env: Record<string, string>): Proc {
   return new Proc(spawn(process.execPath, [join(ROOT, 'dist', `${entry}.main.js`)], { env: { ...process.env, ...env }, stdio: 'pipe' }));
+}
+
+/** The containers' healthcheck command, run with `env`: its exit code and what it printed. */
+export function runHealthcheck(role: 'api' | 'worker', env: Record<string, string>) {
+  const run = spawnSync(process.execPath, [join(ROOT, 'dist', 'healthcheck.main.js'), role], { env: { ...process.env, ...env }, encoding: 'utf8', timeout: 10_000 });
+  return { status: run.status, output: `${run.stdout}${run.stderr}` };
 }
 
 /** One API and `workers` worker processes on a fresh queue prefix and storage folder. */

@@ -1,7 +1,8 @@
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { digitalPdf, DIGITAL_LINES, mixedPdf, scannedPdf, SCANNED_LINES, turnedScansPdf } from './fixtures';
-import { JobBody, Stack, startRedis, startStack, upload, waitForJob } from './harness';
+import { JobBody, runHealthcheck, Stack, startRedis, startStack, until, upload, waitForJob } from './harness';
 
 interface FullWord {
   text: string;
@@ -17,15 +18,17 @@ const words = (lines: string[]) => lines.join(' ').split(/\s+/);
 describe('OCR jobs over HTTP, with a real worker, Redis and tesseract.js', () => {
   let redis: Awaited<ReturnType<typeof startRedis>>;
   let stack: Stack;
+  const heartbeatDir = mkdtempSync(join(tmpdir(), 'ocr-e2e-heartbeat-'));
 
   beforeAll(async () => {
     redis = await startRedis();
-    stack = await startStack({ redisUrl: redis.url });
+    stack = await startStack({ redisUrl: redis.url, env: { HEARTBEAT_FILE: join(heartbeatDir, 'worker') } });
   });
 
   afterAll(async () => {
     await stack?.stop();
     await redis?.stop();
+    rmSync(heartbeatDir, { recursive: true, force: true });
   });
 
   it('OCRs an image-only page', async () => {
@@ -138,9 +141,12 @@ describe('OCR jobs over HTTP, with a real worker, Redis and tesseract.js', () =>
     expect(next.status).toBe('completed');
   });
 
-  it('reports health', async () => {
+  it('reports health, over HTTP and to the containers\' healthcheck', async () => {
     const res = await fetch(`${stack.baseUrl}/health`);
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ status: 'ok' });
+    expect(runHealthcheck('api', stack.env)).toMatchObject({ status: 0 });
+    await until('the worker heartbeat', async () => existsSync(stack.env.HEARTBEAT_FILE));
+    expect(runHealthcheck('worker', stack.env)).toMatchObject({ status: 0 });
   });
 });

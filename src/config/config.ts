@@ -24,6 +24,7 @@ const schema = z.object({
   PAGE_TIMEOUT_MS: int(1000).default(120_000),
   RESULT_TTL_SECONDS: int(60).default(24 * 60 * 60),
   JOB_ATTEMPTS: int(1).default(3),
+  HEARTBEAT_FILE: z.string().min(1).optional(),
 });
 
 /** The validated configuration, parsed once at start-up and injected where needed. */
@@ -45,6 +46,7 @@ export class AppConfig {
   readonly pageTimeoutMs: number;
   readonly resultTtlSeconds: number;
   readonly jobAttempts: number;
+  readonly heartbeatFile: string | undefined;
 
   constructor(values: z.infer<typeof schema>) {
     this.port = values.PORT;
@@ -64,6 +66,7 @@ export class AppConfig {
     this.pageTimeoutMs = values.PAGE_TIMEOUT_MS;
     this.resultTtlSeconds = values.RESULT_TTL_SECONDS;
     this.jobAttempts = values.JOB_ATTEMPTS;
+    this.heartbeatFile = values.HEARTBEAT_FILE;
   }
 }
 

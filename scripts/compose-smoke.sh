@@ -1,0 +1,212 @@
+#!/usr/bin/env bash
+# Brings the compose stack up as the README's quick start does and checks that it works:
+# every container healthy, a scanned PDF OCR'd, the job still there after `down` and `up`
+# (named volumes), three workers sharing a 48-page document, one of them stopped in the
+# middle of it. Then tears everything down, volumes included. Exits non-zero on any failure.
+#
+#   scripts/compose-smoke.sh
+#   COMPOSE="../shared/tools/container-sandbox.sh compose" scripts/compose-smoke.sh
+#
+# COMPOSE        the compose command (default "docker compose")
+# ENGINE         the container CLI, for what compose cannot do to one replica: stop it,
+#                read its health (default docker for "docker compose", otherwise podman)
+# API_PORT       host port for the API (default 3000)
+# SMOKE_PROJECT  compose project name (default ocr-smoke); a project of its own, so that
+#                the final `down -v` never touches a stack you started yourself
+# Needs only bash, curl, grep and sed besides the container tools.
+set -euo pipefail
+
+started_in=$(pwd)
+cd "$(dirname "$0")/.."
+read -r -a compose <<<"${COMPOSE:-docker compose}"
+# A relative path in COMPOSE is relative to where the script was started.
+if [[ ${compose[0]} == */* && ${compose[0]} != /* ]]; then compose[0]="$started_in/${compose[0]}"; fi
+if [[ -z ${ENGINE:-} ]]; then
+  case ${compose[0]##*/} in docker | docker-compose) ENGINE=docker ;; *) ENGINE=podman ;; esac
+fi
+project=${SMOKE_PROJECT:-ocr-smoke}
+export API_PORT=${API_PORT:-3000}
+base="http://127.0.0.1:$API_PORT"
+single=scripts/fixtures/scan-1page.pdf # "The quick brown fox jumps over / the lazy dog near 42 green trees."
+long=scripts/fixtures/scan-48pages.pdf # the same image on 48 pages
+long_pages=48
+scratch=$(mktemp -d)
+
+log() { printf '[smoke %s] %s\n' "$(date +%T)" "$*"; }
+fail() {
+  log "FAIL: $*"
+  exit 1
+}
+dc() { "${compose[@]}" -p "$project" "$@"; }
+
+# Running containers of this project, of one service when one is named.
+containers() {
+  local filters=(--filter "label=com.docker.compose.project=$project")
+  if [[ -n ${1:-} ]]; then filters+=(--filter "label=com.docker.compose.service=$1"); fi
+  "$ENGINE" ps -q "${filters[@]}"
+}
+name_of() { "$ENGINE" inspect -f '{{.Name}}' "$1" | sed 's|^/||'; }
+
+finish() {
+  local rc=$? id
+  trap - EXIT
+  if ((rc != 0)); then
+    log "the last lines of every container's log:"
+    for id in $("$ENGINE" ps -aq --filter "label=com.docker.compose.project=$project"); do
+      echo "----- $(name_of "$id") ($("$ENGINE" inspect -f '{{.State.Status}} exit {{.State.ExitCode}}' "$id"))"
+      "$ENGINE" logs --tail 30 "$id" 2>&1 | sed 's/\x1b\[[0-9;]*m//g'
+    done
+  fi
+  log "tearing down"
+  dc down -v >/dev/null 2>&1 || true
+  # podman-compose 1.0.3 removes only the replicas its compose file names, and leaves the
+  # network: clear what is left.
+  local kind
+  for id in $("$ENGINE" ps -aq --filter "label=com.docker.compose.project=$project"); do "$ENGINE" rm -f "$id" >/dev/null || true; done
+  for kind in volume network; do
+    for id in $("$ENGINE" "$kind" ls -q --filter "label=com.docker.compose.project=$project"); do "$ENGINE" "$kind" rm "$id" >/dev/null || true; done
+  done
+  rm -rf "$scratch"
+  if ((rc == 0)); then log "PASS"; else log "FAILED (exit $rc)"; fi
+  exit "$rc"
+}
+
+# The engine's verdict on a container's own healthcheck. podman runs healthchecks from
+# systemd timers, which a CI machine or a container may lack, so ask it to run one now.
+healthy() {
+  if [[ $ENGINE == podman ]]; then
+    podman healthcheck run "$1" >/dev/null 2>&1
+  else
+    [[ $("$ENGINE" inspect -f '{{if .State.Health}}{{.State.Health.Status}}{{end}}' "$1") == healthy ]]
+  fi
+}
+
+wait_healthy() { # service, containers wanted, seconds
+  local deadline=$((SECONDS + $3)) count id
+  while :; do
+    count=0
+    for id in $(containers "$1"); do if healthy "$id"; then count=$((count + 1)); fi; done
+    if ((count >= $2)); then
+      log "$1: $count of $2 healthy"
+      return
+    fi
+    ((SECONDS < deadline)) || fail "$1: $count of $2 containers healthy after $3 s"
+    sleep 2
+  done
+}
+
+wait_stack() { # worker replicas
+  wait_healthy redis 1 120
+  wait_healthy api 1 180
+  wait_healthy worker "$1" 180
+  local health
+  health=$(curl -sS "$base/health") || fail "the API does not answer on $base"
+  log "GET /health: $health"
+}
+
+field() { sed -n "s/.*\"$1\":\"\{0,1\}\([^\",}]*\).*/\1/p" <<<"$2" | head -n 1; }
+
+submit() { # file; prints the job id
+  local code body
+  code=$(curl -sS -o "$scratch/submit" -w '%{http_code}' -F "file=@$1" "$base/v1/jobs") || fail "cannot upload $1"
+  body=$(cat "$scratch/submit")
+  [[ $code == 202 ]] || fail "POST /v1/jobs with $1 answered $code: $body"
+  log "POST /v1/jobs $1: $code, status $(field status "$body")" >&2
+  field id "$body"
+}
+
+job() { curl -sS --max-time 10 "$base/v1/jobs/$1" 2>/dev/null || true; }
+
+wait_completed() { # id, seconds
+  local deadline=$((SECONDS + $2)) body status
+  while :; do
+    body=$(job "$1")
+    status=$(field status "$body")
+    case $status in
+      completed)
+        log "job $1 completed: $(field pagesDone "$body") of $(field pagesTotal "$body") pages"
+        return
+        ;;
+      failed | cancelled) fail "job $1 ended $status: $body" ;;
+    esac
+    ((SECONDS < deadline)) || fail "job $1 not completed after $2 s: ${body:0:300}"
+    sleep 1
+  done
+}
+
+check_text() { # id, pages
+  local text fox dog
+  text=$(curl -sS "$base/v1/jobs/$1/result?format=txt") || fail "cannot read the result of $1"
+  fox=$(grep -o 'quick brown fox' <<<"$text" | wc -l)
+  dog=$(grep -o 'lazy dog near 42 green trees' <<<"$text" | wc -l)
+  log "recognised text of $1 (first page): $(tr '\f\n' '  ' <<<"${text%%$'\f'*}")"
+  ((fox == $2 && dog == $2)) || fail "expected the fox and the dog on each of $2 pages, found $fox and $dog"
+}
+
+command -v curl >/dev/null || fail "curl is needed"
+if curl -s --max-time 2 -o /dev/null "$base/health"; then
+  fail "something already answers on $base; stop it or set API_PORT"
+fi
+trap finish EXIT
+dc down -v >/dev/null 2>&1 || true
+
+log "1. $(printf '%s ' "${compose[@]}")-p $project up --build -d (API on $base, engine $ENGINE)"
+dc up --build -d
+wait_stack 2
+log "images: $("$ENGINE" images --format '{{.Repository}}:{{.Tag}} {{.Size}}' | grep -E 'ocr-(api|worker)' | tr '\n' ' ')"
+for id in $(containers api) $(containers worker); do
+  [[ $("$ENGINE" exec "$id" id -u) != 0 ]] || fail "$(name_of "$id") runs as root"
+done
+log "api and worker containers run as: $("$ENGINE" exec "$(containers api | head -n 1)" id -un)"
+
+log "2. one scanned page"
+first=$(submit "$single")
+wait_completed "$first" 180
+check_text "$first" 1
+
+log "3. down and up again: Redis (AOF) and the uploads live in named volumes"
+dc down
+dc up -d
+wait_stack 2
+body=$(job "$first")
+[[ $(field status "$body") == completed ]] || fail "job $first after down/up: ${body:0:300}"
+check_text "$first" 1
+
+log "4. three workers"
+export WORKER_REPLICAS=3 # podman-compose reads replicas from the file only
+dc up -d --scale worker=3
+wait_healthy worker 3 180
+
+log "5. a $long_pages-page document; one worker stops in the middle of it"
+doc=$(submit "$long")
+deadline=$((SECONDS + 180))
+while :; do
+  body=$(job "$doc")
+  done_pages=$(field pagesDone "$body")
+  [[ $(field status "$body") != completed ]] || fail "the document finished before a worker could be stopped"
+  if ((${done_pages:-0} >= 2)); then break; fi
+  ((SECONDS < deadline)) || fail "no progress on $doc: ${body:0:300}"
+  sleep 0.5
+done
+victim=""
+for id in $(containers worker); do
+  if "$ENGINE" logs "$id" 2>&1 | grep -q "of $doc: "; then victim=$id; fi
+done
+[[ -n $victim ]] || victim=$(containers worker | head -n 1)
+victim_name=$(name_of "$victim")
+log "stopping $victim_name at $done_pages of $long_pages pages (SIGTERM, then its grace period)"
+stop_started=$SECONDS
+"$ENGINE" stop "$victim" >/dev/null
+code=$("$ENGINE" inspect -f '{{.State.ExitCode}}' "$victim")
+log "$victim_name exited with $code after $((SECONDS - stop_started)) s"
+# 143: Node re-raised SIGTERM once its pages were done; 137 would mean it was killed.
+[[ $code == 0 || $code == 143 ]] || fail "$victim_name did not shut down cleanly (exit $code)"
+! "$ENGINE" logs "$victim" 2>&1 | grep -q 'will retry' || fail "$victim_name gave up a page on shutdown"
+
+wait_completed "$doc" 300
+body=$(job "$doc")
+[[ $(field pagesTotal "$body") == "$long_pages" && $(field pagesDone "$body") == "$long_pages" ]] || fail "wrong progress: ${body:0:300}"
+check_text "$doc" "$long_pages"
+for id in $("$ENGINE" ps -aq --filter "label=com.docker.compose.project=$project" --filter "label=com.docker.compose.service=worker"); do
+  log "$(name_of "$id"): $("$ENGINE" logs "$id" 2>&1 | grep -c "of $doc: ") pages of the document"
+done
