@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
+import { parseSecret, SecretFormatError, StoredSecret } from '../auth/secret';
 
 const int = (min: number) => z.coerce.number().int().min(min);
 const languageList = z
@@ -23,7 +24,50 @@ const schema = z.object({
   PAGE_TIMEOUT_MS: int(1000).default(120_000),
   RESULT_TTL_SECONDS: int(60).default(24 * 60 * 60),
   JOB_ATTEMPTS: int(1).default(3),
+  // Operating: access, limits, logs and metrics.
+  API_KEYS: z
+    .string()
+    .optional()
+    .transform((value, ctx) => secrets(value ?? '', ctx, { allowScrypt: false, minPlainLength: 16 }).flatMap((s) => (s.kind === 'sha256' ? [s.digest] : []))),
+  RATE_LIMIT: int(0).default(600),
+  RATE_LIMIT_WINDOW_SECONDS: int(1).default(60),
+  TRUST_PROXY: z.string().optional(),
+  ADMIN_USER: z.string().regex(/^[^:]+$/, 'must not contain ":"').optional(),
+  ADMIN_PASSWORD: z
+    .string()
+    .optional()
+    .transform((value, ctx) => (value === undefined ? null : (secrets(value, ctx, { allowScrypt: true, minPlainLength: 12 })[0] ?? null))),
+  NODE_ENV: z.string().optional(),
+  LOG_FORMAT: z.enum(['json', 'pretty']).optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
+  WORKER_METRICS_PORT: int(0).max(65535).default(9464),
+}).superRefine((values, ctx) => {
+  // Half a credential is a mistake, not a wish to run the dashboard without a login.
+  if (!values.ADMIN_USER !== !values.ADMIN_PASSWORD) {
+    ctx.addIssue({ code: 'custom', path: [values.ADMIN_USER ? 'ADMIN_PASSWORD' : 'ADMIN_USER'], message: 'set both ADMIN_USER and ADMIN_PASSWORD, or neither' });
+  }
 });
+
+/** Comma-separated secrets, each plain or hashed (see auth/secret.ts); only their hashes are kept. */
+function secrets(list: string, ctx: z.RefinementCtx, options: Parameters<typeof parseSecret>[1]): StoredSecret[] {
+  const parsed: StoredSecret[] = [];
+  for (const [index, entry] of list.split(',').map((e) => e.trim()).filter(Boolean).entries()) {
+    try {
+      parsed.push(parseSecret(entry, options));
+    } catch (error) {
+      if (!(error instanceof SecretFormatError)) throw error;
+      ctx.addIssue({ code: 'custom', message: `entry ${index + 1} ${error.message}` });
+    }
+  }
+  return parsed;
+}
+
+/** Express's "trust proxy": true, a hop count, or addresses and subnets. */
+function trustProxy(value: string | undefined): boolean | number | string {
+  if (value === undefined || value === 'false') return false;
+  if (value === 'true') return true;
+  return /^\d+$/.test(value) ? Number(value) : value;
+}
 
 /** The validated configuration, parsed once at start-up and injected where needed. */
 export class AppConfig {
@@ -43,6 +87,18 @@ export class AppConfig {
   readonly pageTimeoutMs: number;
   readonly resultTtlSeconds: number;
   readonly jobAttempts: number;
+  /** SHA-256 digests (hex) of the API keys; empty when the API is open. */
+  readonly apiKeys: ReadonlySet<string>;
+  /** Requests per key (or client address) per window; 0 turns rate limiting off. */
+  readonly rateLimit: number;
+  readonly rateLimitWindowSeconds: number;
+  readonly trustProxy: boolean | number | string;
+  /** Credentials of the queue dashboard; null turns the dashboard off. */
+  readonly admin: { user: string; password: StoredSecret } | null;
+  readonly logFormat: 'json' | 'pretty';
+  readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
+  /** Port of the worker's Prometheus endpoint; 0 turns it off. */
+  readonly workerMetricsPort: number;
 
   constructor(values: z.infer<typeof schema>) {
     this.port = values.PORT;
@@ -61,6 +117,14 @@ export class AppConfig {
     this.pageTimeoutMs = values.PAGE_TIMEOUT_MS;
     this.resultTtlSeconds = values.RESULT_TTL_SECONDS;
     this.jobAttempts = values.JOB_ATTEMPTS;
+    this.apiKeys = new Set(values.API_KEYS);
+    this.rateLimit = values.RATE_LIMIT;
+    this.rateLimitWindowSeconds = values.RATE_LIMIT_WINDOW_SECONDS;
+    this.trustProxy = trustProxy(values.TRUST_PROXY);
+    this.admin = values.ADMIN_USER && values.ADMIN_PASSWORD ? { user: values.ADMIN_USER, password: values.ADMIN_PASSWORD } : null;
+    this.logFormat = values.LOG_FORMAT ?? (values.NODE_ENV === 'production' ? 'json' : 'pretty');
+    this.logLevel = values.LOG_LEVEL;
+    this.workerMetricsPort = values.WORKER_METRICS_PORT;
   }
 }
 
