@@ -4,12 +4,20 @@ import { ConfigModule } from './config/config.module';
 import { HttpExceptionFilter } from './errors/http-exception.filter';
 import { HealthController } from './health/health.controller';
 import { JobsModule } from './jobs/jobs.module';
+import { LoggingModule } from './logging/logging.module';
 import { QueueModule } from './queue/queue.module';
 
 /** The API process: HTTP in, jobs onto the queue, status out. It runs no processor. */
 @Module({
-  imports: [ConfigModule, QueueModule.register('producer'), JobsModule],
+  imports: [
+    ConfigModule,
+    LoggingModule,
+    QueueModule.register('producer'),
+    JobsModule,
+  ],
   controllers: [HealthController],
-  providers: [{ provide: APP_FILTER, useClass: HttpExceptionFilter }],
+  providers: [
+    { provide: APP_FILTER, useClass: HttpExceptionFilter },
+  ],
 })
 export class ApiModule {}

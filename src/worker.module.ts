@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { ConfigModule } from './config/config.module';
+import { LoggingModule } from './logging/logging.module';
 import { LanguageCatalog } from './ocr/language-catalog';
 import { PdfPoolService } from './pdf/pdf-pool.service';
 import { QueueModule } from './queue/queue.module';
@@ -11,7 +12,7 @@ import { StorageSweeper } from './worker/storage-sweeper';
 
 /** The worker process: the BullMQ processors and the thread pool that runs pdf.js and tesseract.js. */
 @Module({
-  imports: [ConfigModule, QueueModule.register('consumer'), StorageModule],
+  imports: [ConfigModule, QueueModule.register('consumer'), StorageModule, LoggingModule],
   providers: [LanguageCatalog, PdfPoolService, DocumentProcessor, PageProcessor, StorageSweeper, EventLoopMonitor],
 })
 export class WorkerModule {}

@@ -1,6 +1,7 @@
 import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Post, Query, Res, UploadedFile, UseGuards, UseInterceptors } from '@nestjs/common';
 import { FileInterceptor } from '@nestjs/platform-express';
 import type { Response } from 'express';
+import { JobLogInterceptor } from '../logging/job-log.interceptor';
 import type { JobView } from './job-view';
 import { JobsService, type UploadFields } from './jobs.service';
 import { UploadSizeGuard } from './upload-size.guard';
@@ -8,6 +9,7 @@ import { UploadSizeGuard } from './upload-size.guard';
 const POLL_AFTER_SECONDS = '1';
 
 @Controller('v1/jobs')
+@UseInterceptors(JobLogInterceptor)
 export class JobsController {
   constructor(private readonly jobs: JobsService) {}
 

@@ -3,6 +3,7 @@ import { Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common'
 import { Job, Queue, UnrecoverableError, WaitingChildrenError } from 'bullmq';
 import { AppConfig } from '../config/config';
 import { formatReason, parseReason } from '../errors/ocr-error';
+import { withJobContext } from '../logging/job-context';
 import { PageResult, PageSummary } from '../pdf/page-result';
 import { PdfPoolService } from '../pdf/pdf-pool.service';
 import { CancellationService } from '../queue/cancellation.service';
@@ -45,6 +46,10 @@ export class DocumentProcessor extends WorkerHost implements OnApplicationBootst
   }
 
   async process(job: Job<DocumentJobData>, token?: string) {
+    return withJobContext({ jobId: job.id! }, () => this.run(job, token));
+  }
+
+  private async run(job: Job<DocumentJobData>, token?: string) {
     const id = job.id!;
     if (await this.cancellations.isCancelled(id)) throw new UnrecoverableError(formatReason('cancelled', 'The job was cancelled.'));
     if (job.data.pagesTotal === undefined) await this.split(job);
@@ -62,12 +67,13 @@ export class DocumentProcessor extends WorkerHost implements OnApplicationBootst
 
   @OnWorkerEvent('failed')
   onFailed(job: Job<DocumentJobData> | undefined, error: Error) {
-    this.logger.warn(`Document ${job?.id} failed: ${error.message}`);
+    withJobContext({ jobId: job?.id ?? '' }, () => this.logger.warn(`Document ${job?.id} failed: ${error.message}`));
   }
 
   @OnWorkerEvent('completed')
   onCompleted(job: Job<DocumentJobData>) {
-    this.logger.log(`Document ${job.id} completed: ${job.data.pagesTotal} pages in ${Date.now() - (job.data.startedAt ?? job.timestamp)} ms`);
+    const ms = Date.now() - (job.data.startedAt ?? job.timestamp);
+    withJobContext({ jobId: job.id! }, () => this.logger.log(`Document ${job.id} completed: ${job.data.pagesTotal} pages in ${ms} ms`));
   }
 
   private async split(job: Job<DocumentJobData>) {

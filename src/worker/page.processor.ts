@@ -3,6 +3,7 @@ import { Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common'
 import { Job, UnrecoverableError } from 'bullmq';
 import { AppConfig } from '../config/config';
 import { formatReason } from '../errors/ocr-error';
+import { withJobContext } from '../logging/job-context';
 import { PdfPoolService } from '../pdf/pdf-pool.service';
 import { CancellationService } from '../queue/cancellation.service';
 import { PageJobData, PageJobResult, PAGES_QUEUE } from '../queue/queue.contract';
@@ -36,6 +37,10 @@ export class PageProcessor extends WorkerHost implements OnApplicationBootstrap,
   }
 
   async process(job: Job<PageJobData>): Promise<PageJobResult> {
+    return withJobContext({ jobId: job.data.documentId, page: job.data.page }, () => this.processPage(job));
+  }
+
+  private async processPage(job: Job<PageJobData>): Promise<PageJobResult> {
     const { documentId, page } = job.data;
     await this.stopIfCancelled(documentId);
     const started = Date.now();
@@ -55,7 +60,9 @@ export class PageProcessor extends WorkerHost implements OnApplicationBootstrap,
   @OnWorkerEvent('failed')
   onFailed(job: Job<PageJobData> | undefined, error: Error) {
     const retry = job && job.attemptsMade < (job.opts.attempts ?? 1) && !(error instanceof UnrecoverableError) ? ' (will retry)' : '';
-    this.logger.warn(`Page ${job?.data.page} of ${job?.data.documentId} failed${retry}: ${error.message}`);
+    withJobContext({ jobId: job?.data.documentId ?? '', page: job?.data.page }, () =>
+      this.logger.warn(`Page ${job?.data.page} of ${job?.data.documentId} failed${retry}: ${error.message}`),
+    );
   }
 
   private async stopIfCancelled(documentId: string) {
