@@ -2,7 +2,7 @@ import { Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { ConfigModule } from './config/config.module';
 import { HttpExceptionFilter } from './errors/http-exception.filter';
-import { HealthController } from './health/health.controller';
+import { HealthModule } from './health/health.module';
 import { JobsModule } from './jobs/jobs.module';
 import { LoggingModule } from './logging/logging.module';
 import { QueueModule } from './queue/queue.module';
@@ -14,8 +14,8 @@ import { QueueModule } from './queue/queue.module';
     LoggingModule,
     QueueModule.register('producer'),
     JobsModule,
+    HealthModule,
   ],
-  controllers: [HealthController],
   providers: [
     { provide: APP_FILTER, useClass: HttpExceptionFilter },
   ],
