@@ -5,6 +5,7 @@ import { HttpExceptionFilter } from './errors/http-exception.filter';
 import { HealthModule } from './health/health.module';
 import { JobsModule } from './jobs/jobs.module';
 import { LoggingModule } from './logging/logging.module';
+import { ApiMetricsModule } from './metrics/metrics.module';
 import { QueueModule } from './queue/queue.module';
 
 /** The API process: HTTP in, jobs onto the queue, status out. It runs no processor. */
@@ -15,6 +16,7 @@ import { QueueModule } from './queue/queue.module';
     QueueModule.register('producer'),
     JobsModule,
     HealthModule,
+    ApiMetricsModule,
   ],
   providers: [
     { provide: APP_FILTER, useClass: HttpExceptionFilter },

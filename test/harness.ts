@@ -87,6 +87,8 @@ export async function startStack(options: { workers?: number; env?: Record<strin
     QUEUE_PREFIX: `e2e-${randomUUID().slice(0, 8)}`,
     STORAGE_DIR: storage,
     OCR_CONCURRENCY: '1',
+    // Several workers share this environment; a spec that reads worker metrics gives its own port.
+    WORKER_METRICS_PORT: '0',
     ...options.env,
   };
   const baseUrl = `http://127.0.0.1:${port}`;
@@ -140,4 +142,11 @@ export async function waitForJob(baseUrl: string, id: string, timeoutMs = 120_00
     timeoutMs,
     200,
   );
+}
+
+/** A sample from Prometheus text: the value of `name` with (at least) these labels, or undefined. */
+export function sample(metrics: string, name: string, labels: Record<string, string> = {}): number | undefined {
+  const wanted = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
+  const line = metrics.split('\n').find((l) => l.split(/[{ ]/)[0] === name && wanted.every((w) => l.includes(w)));
+  return line === undefined ? undefined : Number(line.split(' ').pop());
 }

@@ -8,6 +8,8 @@ export class OcrEngine {
   private worker: Worker | null = null;
   private languages = '';
   private pages = 0;
+  /** Engines replaced after `recycleAfter` pages, for the worker's metrics. */
+  recycled = 0;
 
   constructor(
     private readonly langPath: string,
@@ -34,7 +36,10 @@ export class OcrEngine {
   }
 
   private async ready(languages: string): Promise<Worker> {
-    if (this.worker && this.pages >= this.recycleAfter) await this.terminate();
+    if (this.worker && this.pages >= this.recycleAfter) {
+      await this.terminate();
+      this.recycled += 1;
+    }
     if (!this.worker) {
       this.worker = await createWorker(languages, OEM.LSTM_ONLY, {
         langPath: this.langPath,

@@ -36,7 +36,12 @@ export interface PageTask {
 
 export type TaskFailure = { ok: false; code: DocumentErrorCode; message: string };
 export type InspectOutcome = { ok: true; pageCount: number } | TaskFailure;
-export type PageOutcome = { ok: true; result: PageResult } | TaskFailure;
+/** Measured here, in the thread; null when the page was not rendered (read from its text layer). */
+export interface PageTimings {
+  renderMs: number | null;
+  ocrMs: number | null;
+}
+export type PageOutcome = { ok: true; result: PageResult; timings: PageTimings; engineRecycled: boolean } | TaskFailure;
 
 type PdfJs = typeof import('pdfjs-dist/legacy/build/pdf.mjs');
 
@@ -118,7 +123,8 @@ export async function processPage(task: PageTask): Promise<PageOutcome> {
       const lines = linesFromTextItems(items);
       const text = lines.map((l) => l.text).join('\n');
       if (task.ocr === 'never' || isUsableTextLayer(text)) {
-        return { ok: true, result: { page: task.page, source: 'text', text, confidence: null, width, height, lines } };
+        const result: PageResult = { page: task.page, source: 'text', text, confidence: null, width, height, lines };
+        return { ok: true, result, timings: { renderMs: null, ocrMs: null }, engineRecycled: false };
       }
     }
 
@@ -130,11 +136,16 @@ export async function processPage(task: PageTask): Promise<PageOutcome> {
         message: `Page ${task.page} measures ${width} x ${height} pt; within the pixel limit it would be rendered at ${plan.dpi} dpi, below the minimum for OCR.`,
       };
     }
+    const renderStart = performance.now();
     const image = await renderGrey(doc, page, plan.scale, plan.width, plan.height);
+    const ocrStart = performance.now();
+    const recycledBefore = engine.recycled;
     const data = await engine.recognize(image, task.languages, plan.scale * 72);
+    const timings = { renderMs: ocrStart - renderStart, ocrMs: performance.now() - ocrStart };
     const lines = linesFromBlocks(data.blocks as unknown as TessBlock[], plan.scale);
     const text = lines.map((l) => l.text).join('\n');
-    return { ok: true, result: { page: task.page, source: 'ocr', text, confidence: pageConfidence(lines), width, height, lines } };
+    const result: PageResult = { page: task.page, source: 'ocr', text, confidence: pageConfidence(lines), width, height, lines };
+    return { ok: true, result, timings, engineRecycled: engine.recycled > recycledBefore };
   } finally {
     page.cleanup();
   }

@@ -34,6 +34,12 @@ export interface PageJobResult {
   source: 'text' | 'ocr';
 }
 
+/**
+ * Options of both queues' workers: BullMQ keeps per-minute completed and failed counts in
+ * Redis (a week of them), which the API's /metrics reports for all workers together.
+ */
+export const workerOptions = { metrics: { maxDataPoints: 7 * 24 * 60 } };
+
 /** Page job id: deterministic so a retried inspection does not enqueue a page twice. */
 export const pageJobId = (documentId: string, page: number) => `${documentId}.p${page}`;
 
