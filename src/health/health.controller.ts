@@ -1,7 +1,9 @@
 import { ArgumentsHost, Catch, Controller, ExceptionFilter, Get, ServiceUnavailableException, UseFilters } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService } from '@nestjs/terminus';
+import { SkipThrottle } from '@nestjs/throttler';
 import type { Response } from 'express';
+import { Public } from '../auth/api-key.guard';
 import { QueueHealthIndicator } from './queue.health';
 
 /** Terminus reports a failed check as a 503 whose body is the report; it leaves as it is. */
@@ -14,6 +16,8 @@ class HealthReportFilter implements ExceptionFilter {
 
 /** For orchestrators, not clients: documented in the README rather than in the OpenAPI contract. */
 @ApiExcludeController()
+@Public()
+@SkipThrottle()
 @UseFilters(HealthReportFilter)
 @Controller('health')
 export class HealthController {

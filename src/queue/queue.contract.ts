@@ -18,6 +18,8 @@ export interface DocumentJobData {
   pageNumbers?: number[];
   /** When the first attempt began; BullMQ's processedOn moves with every run. */
   startedAt?: number;
+  /** SHA-256 digest of the API key that created the job (never the key); absent without API_KEYS. */
+  owner?: string;
 }
 
 export interface PageJobData {
