@@ -6,6 +6,7 @@ import helmet from 'helmet';
 import { Logger as PinoLogger } from 'nestjs-pino';
 import { ApiModule } from './api.module';
 import { AppConfig, ConfigError, loadConfig } from './config/config';
+import { serveOpenApi } from './openapi/openapi';
 
 async function bootstrap() {
   // Fail before Nest starts anything, with a message that names the bad variable.
@@ -18,6 +19,7 @@ async function bootstrap() {
   app.set('trust proxy', config.trustProxy);
   // TLS is usually ended by a proxy in front; upgrading requests would break plain-HTTP setups.
   app.use(helmet({ contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } } }));
+  serveOpenApi(app);
   app.enableShutdownHooks();
   const { port } = app.get(AppConfig);
   await app.listen(port);
