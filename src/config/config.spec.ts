@@ -41,6 +41,8 @@ describe('loadConfig', () => {
   it('turns the dashboard on only with a user and a password', () => {
     expect(loadConfig({}).admin).toBeNull();
     expect(loadConfig({ ADMIN_USER: 'ops', ADMIN_PASSWORD: 'a-long-password' }).admin).toMatchObject({ user: 'ops', password: { kind: 'sha256' } });
+    expect(loadConfig({ ADMIN_USER: 'ops', ADMIN_PASSWORD: 'commas, too, are fine' }).admin?.password).toEqual({ kind: 'sha256', digest: sha256Hex('commas, too, are fine') });
+    expect(() => loadConfig({ ADMIN_USER: 'ops', ADMIN_PASSWORD: 'short' })).toThrow(/ADMIN_PASSWORD: the value must be at least 12/);
     expect(() => loadConfig({ ADMIN_USER: 'ops' })).toThrow(/ADMIN_PASSWORD: set both/);
     expect(() => loadConfig({ ADMIN_PASSWORD: 'a-long-password' })).toThrow(/ADMIN_USER: set both/);
   });

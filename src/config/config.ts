@@ -36,30 +36,37 @@ const schema = z.object({
   ADMIN_PASSWORD: z
     .string()
     .optional()
-    .transform((value, ctx) => (value === undefined ? null : (secrets(value, ctx, { allowScrypt: true, minPlainLength: 12 })[0] ?? null))),
+    .transform((value, ctx) => (value === undefined ? null : secret(value, ctx, { allowScrypt: true, minPlainLength: 12 }))),
   NODE_ENV: z.string().optional(),
   LOG_FORMAT: z.enum(['json', 'pretty']).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
   WORKER_METRICS_PORT: int(0).max(65535).default(9464),
-}).superRefine((values, ctx) => {
-  // Half a credential is a mistake, not a wish to run the dashboard without a login.
+});
+
+// Half a credential is a mistake, not a wish to run the dashboard without a login.
+const checkedSchema = schema.superRefine((values, ctx) => {
   if (!values.ADMIN_USER !== !values.ADMIN_PASSWORD) {
     ctx.addIssue({ code: 'custom', path: [values.ADMIN_USER ? 'ADMIN_PASSWORD' : 'ADMIN_USER'], message: 'set both ADMIN_USER and ADMIN_PASSWORD, or neither' });
   }
 });
 
-/** Comma-separated secrets, each plain or hashed (see auth/secret.ts); only their hashes are kept. */
-function secrets(list: string, ctx: z.RefinementCtx, options: Parameters<typeof parseSecret>[1]): StoredSecret[] {
-  const parsed: StoredSecret[] = [];
-  for (const [index, entry] of list.split(',').map((e) => e.trim()).filter(Boolean).entries()) {
-    try {
-      parsed.push(parseSecret(entry, options));
-    } catch (error) {
-      if (!(error instanceof SecretFormatError)) throw error;
-      ctx.addIssue({ code: 'custom', message: `entry ${index + 1} ${error.message}` });
-    }
+type SecretOptions = Parameters<typeof parseSecret>[1];
+
+/** One secret, plain or hashed (see auth/secret.ts); only its hash is kept. Never echoed in errors. */
+function secret(value: string, ctx: z.RefinementCtx, options: SecretOptions, label = 'the value'): StoredSecret | null {
+  try {
+    return parseSecret(value, options);
+  } catch (error) {
+    if (!(error instanceof SecretFormatError)) throw error;
+    ctx.addIssue({ code: 'custom', message: `${label} ${error.message}` });
+    return null;
   }
-  return parsed;
+}
+
+/** Comma-separated secrets. */
+function secrets(list: string, ctx: z.RefinementCtx, options: SecretOptions): StoredSecret[] {
+  const entries = list.split(',').map((e) => e.trim()).filter(Boolean);
+  return entries.flatMap((entry, index) => secret(entry, ctx, options, `entry ${index + 1}`) ?? []);
 }
 
 /** Express's "trust proxy": true, a hop count, or addresses and subnets. */
@@ -134,7 +141,7 @@ export class ConfigError extends Error {}
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   // An empty variable means "not set", as in most twelve-factor services.
   const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
-  const parsed = schema.safeParse(present);
+  const parsed = checkedSchema.safeParse(present);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
     throw new ConfigError(`Invalid configuration:\n  ${problems.join('\n  ')}`);
