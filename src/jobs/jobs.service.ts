@@ -9,6 +9,7 @@ import { LanguageCatalog } from '../ocr/language-catalog';
 import { CancellationService } from '../queue/cancellation.service';
 import { PageSelectionError, parsePageSelection } from '../queue/page-selection';
 import { DOCUMENTS_QUEUE, DocumentJobData, OcrMode } from '../queue/queue.contract';
+import { withTimeout } from '../queue/with-timeout';
 import { StorageService } from '../storage/storage.service';
 import { cancelledView, JobSummaryResult, jobView, JobView } from './job-view';
 
@@ -166,17 +167,11 @@ export class JobsService {
 
   /** Queue calls fail fast with 503 while Redis is unreachable instead of hanging the request. */
   private async queue<T>(call: () => Promise<T>): Promise<T> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(queueUnavailable()), QUEUE_TIMEOUT_MS);
-    });
     try {
-      return await Promise.race([call(), timeout]);
+      return await withTimeout(call, QUEUE_TIMEOUT_MS);
     } catch (error) {
       if (error instanceof ApiError) throw error;
       throw queueUnavailable();
-    } finally {
-      clearTimeout(timer);
     }
   }
 }
