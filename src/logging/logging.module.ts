@@ -12,7 +12,7 @@ const REQUEST_ID = /^[\w.:-]{1,128}$/;
 // Probes and scrapes arrive every few seconds and would drown the log.
 const QUIET_PATHS = /^\/(health|metrics)(\/|$|\?)/;
 
-type Req = IncomingMessage & { originalUrl?: string; id?: unknown };
+type Req = IncomingMessage & { originalUrl?: string };
 
 /** Options shared by both processes: JSON lines in production, one readable line per event otherwise. */
 export function loggerParams(config: AppConfig): Params {
