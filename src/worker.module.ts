@@ -1,5 +1,7 @@
 import { Module } from '@nestjs/common';
 import { ConfigModule } from './config/config.module';
+import { LoggingModule } from './logging/logging.module';
+import { WorkerMetricsModule } from './metrics/metrics.module';
 import { LanguageCatalog } from './ocr/language-catalog';
 import { PdfPoolService } from './pdf/pdf-pool.service';
 import { QueueModule } from './queue/queue.module';
@@ -12,7 +14,7 @@ import { StorageSweeper } from './worker/storage-sweeper';
 
 /** The worker process: the BullMQ processors and the thread pool that runs pdf.js and tesseract.js. */
 @Module({
-  imports: [ConfigModule, QueueModule.register('consumer'), StorageModule],
+  imports: [ConfigModule, QueueModule.register('consumer'), StorageModule, LoggingModule, WorkerMetricsModule],
   providers: [LanguageCatalog, PdfPoolService, DocumentProcessor, PageProcessor, StorageSweeper, EventLoopMonitor, HeartbeatService],
 })
 export class WorkerModule {}

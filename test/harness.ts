@@ -93,6 +93,11 @@ export async function startStack(options: { workers?: number; env?: Record<strin
     QUEUE_PREFIX: `e2e-${randomUUID().slice(0, 8)}`,
     STORAGE_DIR: storage,
     OCR_CONCURRENCY: '1',
+    // Several workers share this environment; a spec that reads worker metrics gives its own port.
+    WORKER_METRICS_PORT: '0',
+    // Specs poll every 200 ms, many jobs at once, far faster than Retry-After asks of clients;
+    // the rate-limit spec sets its own limit.
+    RATE_LIMIT: '0',
     ...options.env,
   };
   const baseUrl = `http://127.0.0.1:${port}`;
@@ -128,22 +133,29 @@ export interface JobBody {
   [key: string]: unknown;
 }
 
-export async function upload(baseUrl: string, file: Buffer | null, fields: Record<string, string> = {}, name = 'doc.pdf') {
+export async function upload(baseUrl: string, file: Buffer | null, fields: Record<string, string> = {}, name = 'doc.pdf', headers: Record<string, string> = {}) {
   const form = new FormData();
   if (file) form.append('file', new Blob([file], { type: 'application/pdf' }), name);
   for (const [k, v] of Object.entries(fields)) form.append(k, v);
-  const res = await fetch(`${baseUrl}/v1/jobs`, { method: 'POST', body: form });
+  const res = await fetch(`${baseUrl}/v1/jobs`, { method: 'POST', body: form, headers });
   return { res, body: (await res.json()) as JobBody };
 }
 
-export async function waitForJob(baseUrl: string, id: string, timeoutMs = 120_000): Promise<JobBody> {
+export async function waitForJob(baseUrl: string, id: string, timeoutMs = 120_000, headers: Record<string, string> = {}): Promise<JobBody> {
   return until(
     `job ${id} to finish`,
     async () => {
-      const body = (await (await fetch(`${baseUrl}/v1/jobs/${id}`)).json()) as JobBody;
+      const body = (await (await fetch(`${baseUrl}/v1/jobs/${id}`, { headers })).json()) as JobBody;
       return ['completed', 'failed', 'cancelled'].includes(body.status) ? body : undefined;
     },
     timeoutMs,
     200,
   );
+}
+
+/** A sample from Prometheus text: the value of `name` with (at least) these labels, or undefined. */
+export function sample(metrics: string, name: string, labels: Record<string, string> = {}): number | undefined {
+  const wanted = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
+  const line = metrics.split('\n').find((l) => l.split(/[{ ]/)[0] === name && wanted.every((w) => l.includes(w)));
+  return line === undefined ? undefined : Number(line.split(' ').pop());
 }

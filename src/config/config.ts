@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
+import { parseSecret, SecretFormatError, StoredSecret } from '../auth/secret';
 
 const int = (min: number) => z.coerce.number().int().min(min);
 const languageList = z
@@ -25,7 +26,57 @@ const schema = z.object({
   RESULT_TTL_SECONDS: int(60).default(24 * 60 * 60),
   JOB_ATTEMPTS: int(1).default(3),
   HEARTBEAT_FILE: z.string().min(1).optional(),
+  // Operating: access, limits, logs and metrics.
+  API_KEYS: z
+    .string()
+    .optional()
+    .transform((value, ctx) => secrets(value ?? '', ctx, { allowScrypt: false, minPlainLength: 16 }).flatMap((s) => (s.kind === 'sha256' ? [s.digest] : []))),
+  RATE_LIMIT: int(0).default(600),
+  RATE_LIMIT_WINDOW_SECONDS: int(1).default(60),
+  TRUST_PROXY: z.string().optional(),
+  ADMIN_USER: z.string().regex(/^[^:]+$/, 'must not contain ":"').optional(),
+  ADMIN_PASSWORD: z
+    .string()
+    .optional()
+    .transform((value, ctx) => (value === undefined ? null : secret(value, ctx, { allowScrypt: true, minPlainLength: 12 }))),
+  NODE_ENV: z.string().optional(),
+  LOG_FORMAT: z.enum(['json', 'pretty']).optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
+  WORKER_METRICS_PORT: int(0).max(65535).default(9464),
 });
+
+// Half a credential is a mistake, not a wish to run the dashboard without a login.
+const checkedSchema = schema.superRefine((values, ctx) => {
+  if (!values.ADMIN_USER !== !values.ADMIN_PASSWORD) {
+    ctx.addIssue({ code: 'custom', path: [values.ADMIN_USER ? 'ADMIN_PASSWORD' : 'ADMIN_USER'], message: 'set both ADMIN_USER and ADMIN_PASSWORD, or neither' });
+  }
+});
+
+type SecretOptions = Parameters<typeof parseSecret>[1];
+
+/** One secret, plain or hashed (see auth/secret.ts); only its hash is kept. Never echoed in errors. */
+function secret(value: string, ctx: z.RefinementCtx, options: SecretOptions, label = 'the value'): StoredSecret | null {
+  try {
+    return parseSecret(value, options);
+  } catch (error) {
+    if (!(error instanceof SecretFormatError)) throw error;
+    ctx.addIssue({ code: 'custom', message: `${label} ${error.message}` });
+    return null;
+  }
+}
+
+/** Comma-separated secrets. */
+function secrets(list: string, ctx: z.RefinementCtx, options: SecretOptions): StoredSecret[] {
+  const entries = list.split(',').map((e) => e.trim()).filter(Boolean);
+  return entries.flatMap((entry, index) => secret(entry, ctx, options, `entry ${index + 1}`) ?? []);
+}
+
+/** Express's "trust proxy": true, a hop count, or addresses and subnets. */
+function trustProxy(value: string | undefined): boolean | number | string {
+  if (value === undefined || value === 'false') return false;
+  if (value === 'true') return true;
+  return /^\d+$/.test(value) ? Number(value) : value;
+}
 
 /** The validated configuration, parsed once at start-up and injected where needed. */
 export class AppConfig {
@@ -47,6 +98,18 @@ export class AppConfig {
   readonly resultTtlSeconds: number;
   readonly jobAttempts: number;
   readonly heartbeatFile: string | undefined;
+  /** SHA-256 digests (hex) of the API keys; empty when the API is open. */
+  readonly apiKeys: ReadonlySet<string>;
+  /** Requests per key (or client address) per window; 0 turns rate limiting off. */
+  readonly rateLimit: number;
+  readonly rateLimitWindowSeconds: number;
+  readonly trustProxy: boolean | number | string;
+  /** Credentials of the queue dashboard; null turns the dashboard off. */
+  readonly admin: { user: string; password: StoredSecret } | null;
+  readonly logFormat: 'json' | 'pretty';
+  readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
+  /** Port of the worker's Prometheus endpoint; 0 turns it off. */
+  readonly workerMetricsPort: number;
 
   constructor(values: z.infer<typeof schema>) {
     this.port = values.PORT;
@@ -67,6 +130,14 @@ export class AppConfig {
     this.resultTtlSeconds = values.RESULT_TTL_SECONDS;
     this.jobAttempts = values.JOB_ATTEMPTS;
     this.heartbeatFile = values.HEARTBEAT_FILE;
+    this.apiKeys = new Set(values.API_KEYS);
+    this.rateLimit = values.RATE_LIMIT;
+    this.rateLimitWindowSeconds = values.RATE_LIMIT_WINDOW_SECONDS;
+    this.trustProxy = trustProxy(values.TRUST_PROXY);
+    this.admin = values.ADMIN_USER && values.ADMIN_PASSWORD ? { user: values.ADMIN_USER, password: values.ADMIN_PASSWORD } : null;
+    this.logFormat = values.LOG_FORMAT ?? (values.NODE_ENV === 'production' ? 'json' : 'pretty');
+    this.logLevel = values.LOG_LEVEL;
+    this.workerMetricsPort = values.WORKER_METRICS_PORT;
   }
 }
 
@@ -76,7 +147,7 @@ export class ConfigError extends Error {}
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   // An empty variable means "not set", as in most twelve-factor services.
   const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
-  const parsed = schema.safeParse(present);
+  const parsed = checkedSchema.safeParse(present);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
     throw new ConfigError(`Invalid configuration:\n  ${problems.join('\n  ')}`);

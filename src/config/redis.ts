@@ -13,3 +13,8 @@ export function redisOptions(url: string): RedisOptions {
     tls: u.protocol === 'rediss:' ? {} : undefined,
   };
 }
+
+/** For connections that serve HTTP requests: refuse commands while Redis is down instead of queueing them. */
+export const failFastOptions: RedisOptions = { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 2000 };
+
+export const reconnectEvery = (attempt: number) => Math.min(attempt * 500, 5000);

@@ -1,31 +1,49 @@
-import { InjectQueue } from '@nestjs/bullmq';
-import { Controller, Get, HttpStatus, Res } from '@nestjs/common';
-import { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import { ArgumentsHost, Catch, Controller, ExceptionFilter, Get, ServiceUnavailableException, UseFilters } from '@nestjs/common';
+import { ApiExcludeController } from '@nestjs/swagger';
+import { HealthCheck, HealthCheckService } from '@nestjs/terminus';
+import { SkipThrottle } from '@nestjs/throttler';
 import type { Response } from 'express';
-import { DOCUMENTS_QUEUE } from '../queue/queue.contract';
+import { Public } from '../auth/api-key.guard';
+import { QueueHealthIndicator } from './queue.health';
 
-const PING_TIMEOUT_MS = 1000;
+/** Terminus reports a failed check as a 503 whose body is the report; it leaves as it is. */
+@Catch(ServiceUnavailableException)
+class HealthReportFilter implements ExceptionFilter {
+  catch(exception: ServiceUnavailableException, host: ArgumentsHost) {
+    host.switchToHttp().getResponse<Response>().status(503).json(exception.getResponse());
+  }
+}
 
+/** For orchestrators, not clients: documented in the README rather than in the OpenAPI contract. */
+@ApiExcludeController()
+@Public()
+@SkipThrottle()
+@UseFilters(HealthReportFilter)
 @Controller('health')
 export class HealthController {
-  constructor(@InjectQueue(DOCUMENTS_QUEUE) private readonly documents: Queue) {}
+  constructor(
+    private readonly health: HealthCheckService,
+    private readonly queue: QueueHealthIndicator,
+  ) {}
 
-  @Get()
-  async check(@Res({ passthrough: true }) res: Response) {
-    const redis = (await this.pingRedis()) ? 'up' : 'down';
-    if (redis === 'down') res.status(HttpStatus.SERVICE_UNAVAILABLE);
-    return { status: redis === 'up' ? 'ok' : 'error', redis };
+  /** The process is up and serving HTTP. */
+  @Get('live')
+  @HealthCheck()
+  live() {
+    return this.health.check([]);
   }
 
-  private async pingRedis(): Promise<boolean> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<boolean>((ok) => (timer = setTimeout(() => ok(false), PING_TIMEOUT_MS)));
-    const ping = (async () => (await ((await this.documents.client) as unknown as Redis).ping()) === 'PONG')().catch(() => false);
-    try {
-      return await Promise.race([ping, timeout]);
-    } finally {
-      clearTimeout(timer);
-    }
+  /** Redis answers and the queues can be used. */
+  @Get('ready')
+  @HealthCheck()
+  ready() {
+    return this.health.check([() => this.queue.redis(), () => this.queue.queues()]);
+  }
+
+  /** Kept from before /health/ready existed. */
+  @Get()
+  @HealthCheck()
+  check() {
+    return this.ready();
   }
 }

@@ -9,6 +9,7 @@ import { LanguageCatalog } from '../ocr/language-catalog';
 import { CancellationService } from '../queue/cancellation.service';
 import { PageSelectionError, parsePageSelection } from '../queue/page-selection';
 import { DOCUMENTS_QUEUE, DocumentJobData, OcrMode } from '../queue/queue.contract';
+import { withTimeout } from '../queue/with-timeout';
 import { StorageService } from '../storage/storage.service';
 import { cancelledView, JobSummaryResult, jobView, JobView } from './job-view';
 
@@ -31,7 +32,11 @@ export class JobsService {
     private readonly cancellations: CancellationService,
   ) {}
 
-  async create(file: Express.Multer.File | undefined, fields: UploadFields): Promise<JobView> {
+  /**
+   * `owner` is the caller's key digest (see auth/owner.decorator.ts): jobs are visible only
+   * to the key that created them, and as missing to any other; null sees every job.
+   */
+  async create(file: Express.Multer.File | undefined, fields: UploadFields, owner: string | null): Promise<JobView> {
     if (!file) throw new ApiError(HttpStatus.BAD_REQUEST, 'file_missing', 'Send the PDF as a multipart/form-data part named "file".');
     try {
       const data = this.validate(fields);
@@ -40,7 +45,7 @@ export class JobsService {
       const uploadKey = this.storage.uploadKey(id);
       await this.storage.adopt(file.path, uploadKey);
       try {
-        const job = await this.queue(() => this.documents.add('document', { ...data, uploadKey }, { jobId: id }));
+        const job = await this.queue(() => this.documents.add('document', { ...data, uploadKey, ...(owner ? { owner } : {}) }, { jobId: id }));
         return jobView(job, 'waiting', 0, null);
       } catch (error) {
         await this.storage.remove(uploadKey);
@@ -51,21 +56,21 @@ export class JobsService {
     }
   }
 
-  async find(id: string): Promise<JobView> {
-    const cancelled = await this.queue(() => this.cancellations.find(id));
+  async find(id: string, owner: string | null): Promise<JobView> {
+    const cancelled = await this.findCancelled(id, owner);
     if (cancelled) return cancelledView(id, cancelled);
     // State first: a job read before its state could still lack the failedReason or
     // finishedOn that the state already implies.
     const state = await this.queue(() => this.documents.getJobState(id));
-    const job = await this.getJob(id);
+    const job = await this.getJob(id, owner);
     const pagesDone = job.data.pagesTotal !== undefined && state !== 'completed' ? await this.pagesDone(job) : 0;
     const result = state === 'completed' ? await this.storage.readJson<JobSummaryResult>(this.storage.summaryKey(id)) : null;
     return jobView(job, state, pagesDone, result);
   }
 
   /** The full result (every line and word) as stored JSON, or its plain text. */
-  async result(id: string, format: 'json' | 'txt'): Promise<string> {
-    const view = await this.find(id);
+  async result(id: string, format: 'json' | 'txt', owner: string | null): Promise<string> {
+    const view = await this.find(id, owner);
     if (view.status !== 'completed') {
       throw new ApiError(HttpStatus.CONFLICT, 'job_not_finished', `The job is ${view.status}; a result exists only once it has completed.`);
     }
@@ -77,10 +82,10 @@ export class JobsService {
     }
   }
 
-  async remove(id: string): Promise<void> {
-    if (await this.queue(() => this.cancellations.find(id))) return;
-    const view = await this.find(id);
-    const job = await this.getJob(id);
+  async remove(id: string, owner: string | null): Promise<void> {
+    if (await this.findCancelled(id, owner)) return;
+    const view = await this.find(id, owner);
+    const job = await this.getJob(id, owner);
     if (view.status === 'queued' || view.status === 'processing') {
       // Workers check this before and after every page, so work in flight stops soon.
       await this.queue(() =>
@@ -90,6 +95,7 @@ export class JobsService {
           cancelledAt: Date.now(),
           pagesTotal: view.progress.pagesTotal,
           pagesDone: view.progress.pagesDone,
+          owner: job.data.owner,
         }),
       );
     }
@@ -140,9 +146,16 @@ export class JobsService {
     }
   }
 
-  private async getJob(id: string): Promise<Job<DocumentJobData>> {
+  private async findCancelled(id: string, owner: string | null) {
+    const cancelled = await this.queue(() => this.cancellations.find(id));
+    if (cancelled && owner !== null && cancelled.owner !== owner) throw jobNotFound(id);
+    return cancelled;
+  }
+
+  private async getJob(id: string, owner: string | null): Promise<Job<DocumentJobData>> {
     const job = await this.queue(() => this.documents.getJob(id));
-    if (!job) throw jobNotFound(id);
+    // Another key's job answers exactly as a job that does not exist.
+    if (!job || (owner !== null && job.data.owner !== owner)) throw jobNotFound(id);
     // BullMQ drops finished jobs lazily; past the TTL a job is gone as far as clients can tell.
     if (job.finishedOn && job.finishedOn + this.config.resultTtlSeconds * 1000 < Date.now()) throw jobNotFound(id);
     return job;
@@ -155,17 +168,11 @@ export class JobsService {
 
   /** Queue calls fail fast with 503 while Redis is unreachable instead of hanging the request. */
   private async queue<T>(call: () => Promise<T>): Promise<T> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(queueUnavailable()), QUEUE_TIMEOUT_MS);
-    });
     try {
-      return await Promise.race([call(), timeout]);
+      return await withTimeout(call, QUEUE_TIMEOUT_MS);
     } catch (error) {
       if (error instanceof ApiError) throw error;
       throw queueUnavailable();
-    } finally {
-      clearTimeout(timer);
     }
   }
 }

@@ -14,6 +14,8 @@ export class OcrEngine {
   private worker: Worker | null = null;
   private languages = '';
   private pages = 0;
+  /** Engines replaced after `recycleAfter` pages, for the worker's metrics. */
+  recycled = 0;
 
   constructor(
     private readonly langPath: string,
@@ -41,7 +43,10 @@ export class OcrEngine {
   }
 
   private async ready(languages: string): Promise<Worker> {
-    if (this.worker && this.pages >= this.recycleAfter) await this.terminate();
+    if (this.worker && this.pages >= this.recycleAfter) {
+      await this.terminate();
+      this.recycled += 1;
+    }
     if (!this.worker) {
       this.worker = await createWorker(languages, OEM.LSTM_ONLY, {
         langPath: this.langPath,
@@ -59,6 +64,8 @@ export class OcrEngine {
       await this.worker.setParameters({
         tessedit_pageseg_mode: this.detectOrientation ? PSM.AUTO_OSD : PSM.AUTO,
         preserve_interword_spaces: '0',
+        // Tesseract's diagnostics ("Estimating resolution", OSD notes) would break JSON log lines.
+        debug_file: '/dev/null',
       });
       this.languages = languages;
       this.pages = 0;

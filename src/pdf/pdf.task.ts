@@ -37,7 +37,12 @@ export interface PageTask {
 
 export type TaskFailure = { ok: false; code: DocumentErrorCode; message: string };
 export type InspectOutcome = { ok: true; pageCount: number } | TaskFailure;
-export type PageOutcome = { ok: true; result: PageResult } | TaskFailure;
+/** Measured here, in the thread; null when the page was not rendered (read from its text layer). */
+export interface PageTimings {
+  renderMs: number | null;
+  ocrMs: number | null;
+}
+export type PageOutcome = { ok: true; result: PageResult; timings: PageTimings; engineRecycled: boolean } | TaskFailure;
 
 /** Below this mean word confidence a page may be upside down. */
 const UPSIDE_DOWN_SUSPECT = 70;
@@ -122,7 +127,8 @@ export async function processPage(task: PageTask): Promise<PageOutcome> {
       const lines = linesFromTextItems(items);
       const text = lines.map((l) => l.text).join('\n');
       if (task.ocr === 'never' || isUsableTextLayer(text)) {
-        return { ok: true, result: { page: task.page, source: 'text', text, confidence: null, width, height, lines } };
+        const result: PageResult = { page: task.page, source: 'text', text, confidence: null, width, height, lines };
+        return { ok: true, result, timings: { renderMs: null, ocrMs: null }, engineRecycled: false };
       }
     }
 
@@ -134,8 +140,11 @@ export async function processPage(task: PageTask): Promise<PageOutcome> {
         message: `Page ${task.page} measures ${width} x ${height} pt; within the pixel limit it would be rendered at ${plan.dpi} dpi, below the minimum for OCR.`,
       };
     }
+    const renderStart = performance.now();
     const image = await renderGrey(doc, page, plan.scale, plan.width, plan.height);
     const dpi = plan.scale * 72;
+    const ocrStart = performance.now();
+    const recycledBefore = engine.recycled;
     let lines = linesFromBlocks((await engine.recognize(image, task.languages, dpi)).blocks as unknown as TessBlock[], plan.scale);
     let confidence = pageConfidence(lines);
     if (confidence !== null && confidence < UPSIDE_DOWN_SUSPECT) {
@@ -147,8 +156,10 @@ export async function processPage(task: PageTask): Promise<PageOutcome> {
       const turnedConfidence = pageConfidence(turned);
       if (turnedConfidence !== null && turnedConfidence > confidence + 10) [lines, confidence] = [turned, turnedConfidence];
     }
+    const timings = { renderMs: ocrStart - renderStart, ocrMs: performance.now() - ocrStart };
     const text = lines.map((l) => l.text).join('\n');
-    return { ok: true, result: { page: task.page, source: 'ocr', text, confidence, width, height, lines } };
+    const result: PageResult = { page: task.page, source: 'ocr', text, confidence, width, height, lines };
+    return { ok: true, result, timings, engineRecycled: engine.recycled > recycledBefore };
   } finally {
     page.cleanup();
   }

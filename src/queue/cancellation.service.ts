@@ -10,6 +10,7 @@ export interface CancelledDocument {
   cancelledAt: number;
   pagesTotal: number | null;
   pagesDone: number;
+  owner?: string;
 }
 
 /**

@@ -18,6 +18,8 @@ export interface DocumentJobData {
   pageNumbers?: number[];
   /** When the first attempt began; BullMQ's processedOn moves with every run. */
   startedAt?: number;
+  /** SHA-256 digest of the API key that created the job (never the key); absent without API_KEYS. */
+  owner?: string;
 }
 
 export interface PageJobData {
@@ -33,6 +35,12 @@ export interface PageJobResult {
   page: number;
   source: 'text' | 'ocr';
 }
+
+/**
+ * Options of both queues' workers: BullMQ keeps per-minute completed and failed counts in
+ * Redis (a week of them), which the API's /metrics reports for all workers together.
+ */
+export const workerOptions = { metrics: { maxDataPoints: 7 * 24 * 60 } };
 
 /** Page job id: deterministic so a retried inspection does not enqueue a page twice. */
 export const pageJobId = (documentId: string, page: number) => `${documentId}.p${page}`;

@@ -1,7 +1,7 @@
 import { BullModule } from '@nestjs/bullmq';
 import { DynamicModule, Module } from '@nestjs/common';
 import { AppConfig } from '../config/config';
-import { redisOptions } from '../config/redis';
+import { failFastOptions, reconnectEvery, redisOptions } from '../config/redis';
 import { CancellationService } from './cancellation.service';
 import { DOCUMENTS_QUEUE, documentJobOptions, PAGES_QUEUE, pageJobOptions } from './queue.contract';
 
@@ -18,8 +18,8 @@ export class QueueModule {
         prefix: config.queuePrefix,
         connection: {
           ...redisOptions(config.redisUrl),
-          ...(mode === 'producer' ? { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 2000 } : {}),
-          retryStrategy: (attempt: number) => Math.min(attempt * 500, 5000),
+          ...(mode === 'producer' ? failFastOptions : {}),
+          retryStrategy: reconnectEvery,
         },
       }),
     });

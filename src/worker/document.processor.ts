@@ -3,11 +3,13 @@ import { Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common'
 import { Job, Queue, UnrecoverableError, WaitingChildrenError } from 'bullmq';
 import { AppConfig } from '../config/config';
 import { formatReason, parseReason } from '../errors/ocr-error';
+import { withJobContext } from '../logging/job-context';
+import { WorkerMetrics } from '../metrics/worker.metrics';
 import { PageResult, PageSummary } from '../pdf/page-result';
 import { PdfPoolService } from '../pdf/pdf-pool.service';
 import { CancellationService } from '../queue/cancellation.service';
 import { PageSelectionError, selectPages } from '../queue/page-selection';
-import { DOCUMENTS_QUEUE, DocumentJobData, PAGES_QUEUE, PageJobData, pageJobId } from '../queue/queue.contract';
+import { DOCUMENTS_QUEUE, DocumentJobData, PAGES_QUEUE, PageJobData, pageJobId, workerOptions } from '../queue/queue.contract';
 import { StorageService } from '../storage/storage.service';
 
 export interface DocumentResult {
@@ -21,7 +23,7 @@ export interface DocumentResult {
  * page, then it parks in waiting-children; when the pages are done it runs again and
  * assembles the result (or fails with the error of the first failed page).
  */
-@Processor(DOCUMENTS_QUEUE)
+@Processor(DOCUMENTS_QUEUE, workerOptions)
 export class DocumentProcessor extends WorkerHost implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(DocumentProcessor.name);
 
@@ -31,6 +33,7 @@ export class DocumentProcessor extends WorkerHost implements OnApplicationBootst
     private readonly pdf: PdfPoolService,
     private readonly cancellations: CancellationService,
     @InjectQueue(PAGES_QUEUE) private readonly pages: Queue<PageJobData>,
+    private readonly metrics: WorkerMetrics,
   ) {
     super();
   }
@@ -45,9 +48,16 @@ export class DocumentProcessor extends WorkerHost implements OnApplicationBootst
   }
 
   async process(job: Job<DocumentJobData>, token?: string) {
+    return withJobContext({ jobId: job.id! }, () => this.run(job, token));
+  }
+
+  private async run(job: Job<DocumentJobData>, token?: string) {
     const id = job.id!;
     if (await this.cancellations.isCancelled(id)) throw new UnrecoverableError(formatReason('cancelled', 'The job was cancelled.'));
-    if (job.data.pagesTotal === undefined) await this.split(job);
+    if (job.data.pagesTotal === undefined) {
+      this.metrics.started(DOCUMENTS_QUEUE, job);
+      await this.split(job);
+    }
 
     const failed = Object.values(await job.getFailedChildrenValues());
     if (failed.length) {
@@ -62,12 +72,14 @@ export class DocumentProcessor extends WorkerHost implements OnApplicationBootst
 
   @OnWorkerEvent('failed')
   onFailed(job: Job<DocumentJobData> | undefined, error: Error) {
-    this.logger.warn(`Document ${job?.id} failed: ${error.message}`);
+    withJobContext({ jobId: job?.id ?? '' }, () => this.logger.warn(`Document ${job?.id} failed: ${error.message}`));
   }
 
   @OnWorkerEvent('completed')
   onCompleted(job: Job<DocumentJobData>) {
-    this.logger.log(`Document ${job.id} completed: ${job.data.pagesTotal} pages in ${Date.now() - (job.data.startedAt ?? job.timestamp)} ms`);
+    const ms = Date.now() - (job.data.startedAt ?? job.timestamp);
+    this.metrics.documentDone(ms);
+    withJobContext({ jobId: job.id! }, () => this.logger.log(`Document ${job.id} completed: ${job.data.pagesTotal} pages in ${ms} ms`));
   }
 
   private async split(job: Job<DocumentJobData>) {

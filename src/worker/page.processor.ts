@@ -3,13 +3,15 @@ import { Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common'
 import { Job, UnrecoverableError } from 'bullmq';
 import { AppConfig } from '../config/config';
 import { formatReason } from '../errors/ocr-error';
+import { withJobContext } from '../logging/job-context';
+import { WorkerMetrics } from '../metrics/worker.metrics';
 import { PdfPoolService } from '../pdf/pdf-pool.service';
 import { CancellationService } from '../queue/cancellation.service';
-import { PageJobData, PageJobResult, PAGES_QUEUE } from '../queue/queue.contract';
+import { PageJobData, PageJobResult, PAGES_QUEUE, workerOptions } from '../queue/queue.contract';
 import { StorageService } from '../storage/storage.service';
 
 /** One page: text layer or render + OCR, in the thread pool; the result goes to storage. */
-@Processor(PAGES_QUEUE)
+@Processor(PAGES_QUEUE, workerOptions)
 export class PageProcessor extends WorkerHost implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(PageProcessor.name);
 
@@ -18,6 +20,7 @@ export class PageProcessor extends WorkerHost implements OnApplicationBootstrap,
     private readonly storage: StorageService,
     private readonly pdf: PdfPoolService,
     private readonly cancellations: CancellationService,
+    private readonly metrics: WorkerMetrics,
   ) {
     super();
   }
@@ -36,7 +39,12 @@ export class PageProcessor extends WorkerHost implements OnApplicationBootstrap,
   }
 
   async process(job: Job<PageJobData>): Promise<PageJobResult> {
+    return withJobContext({ jobId: job.data.documentId, page: job.data.page }, () => this.processPage(job));
+  }
+
+  private async processPage(job: Job<PageJobData>): Promise<PageJobResult> {
     const { documentId, page } = job.data;
+    this.metrics.started(PAGES_QUEUE, job);
     await this.stopIfCancelled(documentId);
     const started = Date.now();
     const outcome = await this.pdf.processPage({
@@ -45,9 +53,13 @@ export class PageProcessor extends WorkerHost implements OnApplicationBootstrap,
       languages: job.data.languages,
       ocr: job.data.ocr,
     });
-    if (!outcome.ok) throw new UnrecoverableError(formatReason(outcome.code, outcome.message));
+    if (!outcome.ok) {
+      this.metrics.pageFailed(outcome.code);
+      throw new UnrecoverableError(formatReason(outcome.code, outcome.message));
+    }
     await this.stopIfCancelled(documentId);
     await this.storage.writeJson(this.storage.pageKey(documentId, page), outcome.result);
+    this.metrics.pageDone(outcome.result.source, outcome.timings, outcome.engineRecycled);
     this.logger.log(`Page ${page} of ${documentId}: ${outcome.result.source} in ${Date.now() - started} ms`);
     return { page, source: outcome.result.source };
   }
@@ -55,7 +67,9 @@ export class PageProcessor extends WorkerHost implements OnApplicationBootstrap,
   @OnWorkerEvent('failed')
   onFailed(job: Job<PageJobData> | undefined, error: Error) {
     const retry = job && job.attemptsMade < (job.opts.attempts ?? 1) && !(error instanceof UnrecoverableError) ? ' (will retry)' : '';
-    this.logger.warn(`Page ${job?.data.page} of ${job?.data.documentId} failed${retry}: ${error.message}`);
+    withJobContext({ jobId: job?.data.documentId ?? '', page: job?.data.page }, () =>
+      this.logger.warn(`Page ${job?.data.page} of ${job?.data.documentId} failed${retry}: ${error.message}`),
+    );
   }
 
   private async stopIfCancelled(documentId: string) {

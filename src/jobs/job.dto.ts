@@ -1,0 +1,168 @@
+/**
+ * The v1 resources as OpenAPI schemas. Each class implements the type the service returns,
+ * so a field added there and not here fails to compile; the generated-client spec
+ * (test/openapi.e2e-spec.ts) catches the rest.
+ */
+import { ApiProperty, ApiPropertyOptional, ApiSchema } from '@nestjs/swagger';
+import type { ErrorBody } from '../errors/ocr-error';
+import type { Box, Line, PageResult, PageSummary, Word } from '../pdf/page-result';
+import type { OcrMode } from '../queue/queue.contract';
+import type { DocumentResult } from '../worker/document.processor';
+import type { JobStatus, JobSummaryResult, JobView } from './job-view';
+
+const JOB_STATUSES: JobStatus[] = ['queued', 'processing', 'completed', 'failed', 'cancelled'];
+const SOURCES: PageResult['source'][] = ['text', 'ocr'];
+
+@ApiSchema({ name: 'Upload' })
+export class UploadDto {
+  @ApiProperty({ type: 'string', format: 'binary', description: 'One PDF. Its bytes decide, not its name or type: `%PDF-` must appear in the first 1024 bytes.' })
+  file: unknown;
+
+  @ApiPropertyOptional({ example: 'eng+fra', description: 'Tesseract language codes joined by `+`. Default `OCR_LANGUAGES`.' })
+  languages?: string;
+
+  @ApiPropertyOptional({ example: '1-3,7', description: 'Pages to process, e.g. `1-3,7` or `5-` (to the end). Default: all.' })
+  pages?: string;
+
+  @ApiPropertyOptional({
+    enum: ['auto', 'always', 'never'] satisfies OcrMode[],
+    default: 'auto',
+    description: '`auto`: the text layer where usable, OCR for the rest; `always`: OCR every page; `never`: text layer only.',
+  })
+  ocr?: OcrMode;
+}
+
+@ApiSchema({ name: 'Progress' })
+export class ProgressDto {
+  @ApiProperty({ type: 'integer', nullable: true, description: 'Null until a worker has opened the document.' })
+  pagesTotal: number | null;
+
+  @ApiProperty({ type: 'integer' })
+  pagesDone: number;
+}
+
+@ApiSchema({ name: 'JobError' })
+export class JobErrorDto implements ErrorBody {
+  @ApiProperty({
+    example: 'pdf_encrypted',
+    description:
+      '`pdf_invalid`, `pdf_encrypted`, `pdf_empty`, `too_many_pages`, `invalid_pages`, `page_too_large`, `page_timeout`, `processing_failed` or `cancelled`.',
+  })
+  code: string;
+
+  @ApiProperty()
+  message: string;
+}
+
+@ApiSchema({ name: 'PageSummary' })
+export class PageSummaryDto implements PageSummary {
+  @ApiProperty({ type: 'integer', example: 1 })
+  page: number;
+
+  @ApiProperty({ enum: SOURCES, description: '`text`: read from the text layer; `ocr`: rendered and recognised.' })
+  source: 'text' | 'ocr';
+
+  @ApiProperty()
+  text: string;
+
+  @ApiProperty({ type: 'number', nullable: true, description: 'Mean word confidence, 0-100; null for text-layer pages.' })
+  confidence: number | null;
+
+  @ApiProperty({ description: 'In PDF points.' })
+  width: number;
+
+  @ApiProperty({ description: 'In PDF points.' })
+  height: number;
+}
+
+@ApiSchema({ name: 'JobResult' })
+export class JobResultDto implements JobSummaryResult {
+  @ApiProperty({ type: 'integer' })
+  pageCount: number;
+
+  @ApiProperty({ description: 'The pages\' text joined with form feeds (`\\f`).' })
+  text: string;
+
+  @ApiProperty({ type: [PageSummaryDto] })
+  pages: PageSummaryDto[];
+}
+
+@ApiSchema({ name: 'Job' })
+export class JobDto implements JobView {
+  @ApiProperty({ format: 'uuid' })
+  id: string;
+
+  @ApiProperty({ enum: JOB_STATUSES })
+  status: JobStatus;
+
+  @ApiProperty({ format: 'date-time' })
+  createdAt: string;
+
+  @ApiProperty({ type: 'string', format: 'date-time', nullable: true })
+  startedAt: string | null;
+
+  @ApiProperty({ type: 'string', format: 'date-time', nullable: true })
+  finishedAt: string | null;
+
+  @ApiProperty({ type: ProgressDto })
+  progress: ProgressDto;
+
+  @ApiProperty({ type: JobErrorDto, nullable: true, description: 'Set when the job failed or was cancelled.' })
+  error: JobErrorDto | null;
+
+  @ApiProperty({ type: JobResultDto, nullable: true, description: 'Set when the job completed.' })
+  result: JobResultDto | null;
+}
+
+@ApiSchema({ name: 'Box' })
+export class BoxDto implements Box {
+  @ApiProperty() x0: number;
+  @ApiProperty() y0: number;
+  @ApiProperty() x1: number;
+  @ApiProperty() y1: number;
+}
+
+@ApiSchema({ name: 'Word' })
+export class WordDto implements Word {
+  @ApiProperty()
+  text: string;
+
+  @ApiProperty({ type: 'number', nullable: true })
+  confidence: number | null;
+
+  @ApiProperty({ type: BoxDto, description: 'In PDF points from the page\'s top-left corner.' })
+  bbox: BoxDto;
+}
+
+@ApiSchema({ name: 'Line' })
+export class LineDto implements Line {
+  @ApiProperty()
+  text: string;
+
+  @ApiProperty({ type: 'number', nullable: true })
+  confidence: number | null;
+
+  @ApiProperty({ type: BoxDto })
+  bbox: BoxDto;
+
+  @ApiProperty({ type: [WordDto] })
+  words: WordDto[];
+}
+
+@ApiSchema({ name: 'Page' })
+export class PageResultDto extends PageSummaryDto implements PageResult {
+  @ApiProperty({ type: [LineDto] })
+  lines: LineDto[];
+}
+
+@ApiSchema({ name: 'FullResult' })
+export class FullResultDto implements DocumentResult {
+  @ApiProperty({ type: 'integer' })
+  pageCount: number;
+
+  @ApiProperty()
+  text: string;
+
+  @ApiProperty({ type: [PageResultDto] })
+  pages: PageResultDto[];
+}

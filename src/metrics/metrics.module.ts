@@ -1,0 +1,25 @@
+import { MiddlewareConsumer, Module, NestModule } from '@nestjs/common';
+import { HttpMetricsMiddleware } from './http-metrics.middleware';
+import { MetricsController } from './metrics.controller';
+import { QueueMetrics } from './queue.metrics';
+import { registryProvider } from './registry.provider';
+import { WorkerMetricsServer } from './worker-metrics.server';
+import { WorkerMetrics } from './worker.metrics';
+
+/** The API's /metrics: its own HTTP metrics and the queues' state for the whole deployment. */
+@Module({
+  controllers: [MetricsController],
+  providers: [registryProvider, QueueMetrics],
+})
+export class ApiMetricsModule implements NestModule {
+  configure(consumer: MiddlewareConsumer) {
+    consumer.apply(HttpMetricsMiddleware).forRoutes('*');
+  }
+}
+
+/** A worker's own metrics (pages, timings, engine restarts), served on WORKER_METRICS_PORT. */
+@Module({
+  providers: [registryProvider, WorkerMetrics, WorkerMetricsServer],
+  exports: [WorkerMetrics],
+})
+export class WorkerMetricsModule {}

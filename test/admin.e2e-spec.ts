@@ -1,0 +1,99 @@
+/**
+ * The queue dashboard in a real browser: Debian's chromium, driven by playwright-core.
+ * In CI the browser must be there (.ci/run installs it); elsewhere the spec skips without it.
+ */
+import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { type Browser, chromium } from 'playwright-core';
+import { scryptHash } from '../src/auth/secret';
+import { digitalPdf } from './fixtures';
+import { Stack, startRedis, startStack, until, upload, waitForJob } from './harness';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const ARTIFACTS = join(__dirname, '..', 'test-artifacts');
+const USER = 'ops';
+const PASSWORD = 'correct horse battery staple';
+
+const present = existsSync(CHROMIUM);
+if (!present && process.env.CI) throw new Error(`No browser at ${CHROMIUM}: install Debian's chromium package (.ci/run does).`);
+if (!present) console.warn(`Dashboard browser checks skipped: no browser at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH).`);
+
+(present ? describe : describe.skip)('the queue dashboard, in a browser', () => {
+  let redis: Awaited<ReturnType<typeof startRedis>>;
+  let stack: Stack;
+  let browser: Browser;
+  let jobId: string;
+
+  beforeAll(async () => {
+    redis = await startRedis();
+    // The password as an operator would configure it in production: a scrypt hash.
+    stack = await startStack({ redisUrl: redis.url, env: { ADMIN_USER: USER, ADMIN_PASSWORD: await scryptHash(PASSWORD) } });
+    // Playwright gives every launch a fresh profile (user data) folder of its own.
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    });
+    const { body } = await upload(stack.baseUrl, await digitalPdf());
+    jobId = body.id;
+    expect((await waitForJob(stack.baseUrl, jobId)).status).toBe('completed');
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await stack?.stop();
+    await redis?.stop();
+  });
+
+  it('refuses the dashboard without credentials, or with wrong ones', async () => {
+    const res = await fetch(`${stack.baseUrl}/admin/queues`);
+    expect(res.status).toBe(401);
+    expect(res.headers.get('www-authenticate')).toMatch(/^Basic/);
+    expect(await res.json()).toMatchObject({ statusCode: 401, code: 'unauthorized' });
+
+    for (const httpCredentials of [undefined, { username: USER, password: 'guess' }, { username: 'admin', password: PASSWORD }]) {
+      const context = await browser.newContext({ httpCredentials });
+      try {
+        const page = await context.newPage();
+        // Headless Chromium has nobody to ask for a login: it abandons the challenge.
+        const outcome = await page.goto(`${stack.baseUrl}/admin/queues`).then((r) => r?.status(), (e: Error) => e.message);
+        expect(String(outcome)).toMatch(/^401$|ERR_INVALID_AUTH_CREDENTIALS/);
+        expect(await page.getByRole('link', { name: 'documents', exact: true }).count()).toBe(0);
+      } finally {
+        await context.close();
+      }
+    }
+  });
+
+  it('shows every queue and the finished job after logging in', async () => {
+    const context = await browser.newContext({ httpCredentials: { username: USER, password: PASSWORD }, viewport: { width: 1280, height: 800 } });
+    try {
+      const page = await context.newPage();
+      expect((await page.goto(`${stack.baseUrl}/admin/queues`))?.status()).toBe(200);
+      for (const queue of ['documents', 'pages']) await page.getByRole('link', { name: queue, exact: true }).waitFor();
+
+      await page.goto(`${stack.baseUrl}/admin/queues/queue/documents?status=completed`);
+      await page.getByText(jobId, { exact: true }).waitFor();
+      // The actions an operator needs on finished jobs.
+      await page.getByRole('button', { name: /retry all/i }).waitFor();
+      await page.getByRole('button', { name: /clean all/i }).waitFor();
+
+      mkdirSync(ARTIFACTS, { recursive: true });
+      const screenshot = join(ARTIFACTS, 'admin-dashboard.png');
+      await page.screenshot({ path: screenshot });
+      expect(statSync(screenshot).size).toBeGreaterThan(10_000);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it("cleans finished jobs through the dashboard's API, behind the same login", async () => {
+    const clean = `${stack.baseUrl}/admin/queues/api/queues/documents/clean/completed`;
+    expect((await fetch(clean, { method: 'PUT' })).status).toBe(401);
+    const authorization = `Basic ${Buffer.from(`${USER}:${PASSWORD}`).toString('base64')}`;
+    // bull-board spares jobs that finished in the last few seconds.
+    await until('the dashboard to clean the job', async () => {
+      expect((await fetch(clean, { method: 'PUT', headers: { authorization } })).status).toBe(200);
+      return (await fetch(`${stack.baseUrl}/v1/jobs/${jobId}`)).status === 404;
+    });
+  });
+});
