@@ -5,6 +5,9 @@ import { Logger as PinoLogger } from 'nestjs-pino';
 import { ConfigError, loadConfig } from './config/config';
 import { WorkerModule } from './worker.module';
 
+/** Kept under the 60 s stop_grace_period of docker-compose.yml, so the worker exits on its own. */
+const SHUTDOWN_GRACE_MS = 50_000;
+
 async function bootstrap() {
   // Fail before Nest starts anything, with a message that names the bad variable.
   loadConfig();
@@ -12,7 +15,19 @@ async function bootstrap() {
   app.useLogger(app.get(PinoLogger));
   // On SIGTERM Nest closes the BullMQ workers, which wait for in-flight pages.
   app.enableShutdownHooks();
-  new Logger('Worker').log('Worker started');
+  const logger = new Logger('Worker');
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(signal, () => {
+      logger.log(`${signal}: finishing the pages in flight, then exiting`);
+      // Closing waits on Redis; without it (Redis down) it would wait forever. Pages cut
+      // off here are not lost: their locks expire and another worker takes them.
+      setTimeout(() => {
+        logger.error(`Shutdown took longer than ${SHUTDOWN_GRACE_MS} ms; exiting anyway`);
+        process.exit(1);
+      }, SHUTDOWN_GRACE_MS).unref();
+    });
+  }
+  logger.log('Worker started');
 }
 
 bootstrap().catch((error) => {
