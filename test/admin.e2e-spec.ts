@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { type Browser, chromium } from 'playwright-core';
 import { scryptHash } from '../src/auth/secret';
 import { digitalPdf } from './fixtures';
-import { Stack, startRedis, startStack, until, upload, waitForJob } from './harness';
+import { Stack, startStack, until, upload, waitForJob } from './harness';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ARTIFACTS = join(__dirname, '..', 'test-artifacts');
@@ -19,15 +19,13 @@ if (!present && process.env.CI) throw new Error(`No browser at ${CHROMIUM}: inst
 if (!present) console.warn(`Dashboard browser checks skipped: no browser at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH).`);
 
 (present ? describe : describe.skip)('the queue dashboard, in a browser', () => {
-  let redis: Awaited<ReturnType<typeof startRedis>>;
   let stack: Stack;
   let browser: Browser;
   let jobId: string;
 
   beforeAll(async () => {
-    redis = await startRedis();
     // The password as an operator would configure it in production: a scrypt hash.
-    stack = await startStack({ redisUrl: redis.url, env: { ADMIN_USER: USER, ADMIN_PASSWORD: await scryptHash(PASSWORD) } });
+    stack = await startStack({ env: { ADMIN_USER: USER, ADMIN_PASSWORD: await scryptHash(PASSWORD) } });
     // Playwright gives every launch a fresh profile (user data) folder of its own.
     browser = await chromium.launch({
       executablePath: CHROMIUM,
@@ -41,7 +39,6 @@ if (!present) console.warn(`Dashboard browser checks skipped: no browser at ${CH
   afterAll(async () => {
     await browser?.close();
     await stack?.stop();
-    await redis?.stop();
   });
 
   it('refuses the dashboard without credentials, or with wrong ones', async () => {

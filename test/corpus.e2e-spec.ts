@@ -4,7 +4,7 @@
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Stack, startRedis, startStack, upload, waitForJob } from './harness';
+import { Stack, startStack, upload, waitForJob } from './harness';
 
 const CORPUS = process.env.OCR_CORPUS_DIR ?? join(__dirname, '..', '..', 'shared', 'corpus');
 const present = existsSync(join(CORPUS, 'gt'));
@@ -26,17 +26,14 @@ function cer(got: string, want: string) {
 }
 
 (present ? describe : describe.skip)('the shared corpus', () => {
-  let redis: Awaited<ReturnType<typeof startRedis>>;
   let stack: Stack;
 
   beforeAll(async () => {
-    redis = await startRedis();
-    stack = await startStack({ redisUrl: redis.url, workers: 2 });
+    stack = await startStack({ workers: 2 });
   });
 
   afterAll(async () => {
     await stack?.stop();
-    await redis?.stop();
   });
 
   it('reads tesseract phototest with CER <= 0.02', async () => {

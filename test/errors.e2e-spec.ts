@@ -1,18 +1,15 @@
 import { denseScannedPdf, digitalPdf, encryptedPdf, scannedPdf, textImagePng, truncatedPdf } from './fixtures';
-import { freePort, runHealthcheck, Stack, startProcess, startRedis, startStack, until, upload, waitForJob } from './harness';
+import { freePort, runHealthcheck, Stack, startProcess, startStack, until, upload, waitForJob } from './harness';
 
 describe('bad input gets a specific error and blocks nothing', () => {
-  let redis: Awaited<ReturnType<typeof startRedis>>;
   let stack: Stack;
 
   beforeAll(async () => {
-    redis = await startRedis();
-    stack = await startStack({ redisUrl: redis.url, env: { MAX_UPLOAD_BYTES: String(1024 * 1024), MAX_PAGES: '3' } });
+    stack = await startStack({ env: { MAX_UPLOAD_BYTES: String(1024 * 1024), MAX_PAGES: '3' } });
   });
 
   afterAll(async () => {
     await stack?.stop();
-    await redis?.stop();
   });
 
   const errorShape = (statusCode: number, code: string) => ({ statusCode, code, error: expect.any(String), message: expect.any(String) });
@@ -85,8 +82,7 @@ describe('bad input gets a specific error and blocks nothing', () => {
 
 describe('a page over PAGE_TIMEOUT_MS', () => {
   it('fails its job with page_timeout, and the worker goes on with the next job', async () => {
-    const redis = await startRedis();
-    const stack = await startStack({ redisUrl: redis.url, env: { PAGE_TIMEOUT_MS: '1000' } });
+    const stack = await startStack({ env: { PAGE_TIMEOUT_MS: '1000' } });
     try {
       const slow = await waitForJob(stack.baseUrl, (await upload(stack.baseUrl, await denseScannedPdf())).body.id);
       expect(slow.status).toBe('failed');
@@ -96,7 +92,6 @@ describe('a page over PAGE_TIMEOUT_MS', () => {
       expect(stack.workers[0].child.exitCode).toBeNull();
     } finally {
       await stack.stop();
-      await redis.stop();
     }
   });
 });

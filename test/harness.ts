@@ -83,13 +83,18 @@ export function runHealthcheck(role: 'api' | 'worker', env: Record<string, strin
   return { status: run.status, output: `${run.stdout}${run.stderr}` };
 }
 
-/** One API and `workers` worker processes on a fresh queue prefix and storage folder. */
-export async function startStack(options: { workers?: number; env?: Record<string, string>; redisUrl: string }): Promise<Stack> {
+/**
+ * One API and `workers` worker processes on a fresh queue prefix and storage folder, on
+ * `redisUrl` or, without it, on a Redis of their own that `stop()` stops too.
+ */
+export async function startStack(options: { workers?: number; env?: Record<string, string>; redisUrl?: string } = {}): Promise<Stack> {
+  const ownRedis = options.redisUrl ? null : await startRedis();
+  const redisUrl = options.redisUrl ?? ownRedis!.url;
   const port = await freePort();
   const storage = mkdtempSync(join(tmpdir(), 'ocr-e2e-'));
   const env: Record<string, string> = {
     PORT: String(port),
-    REDIS_URL: options.redisUrl,
+    REDIS_URL: redisUrl,
     QUEUE_PREFIX: `e2e-${randomUUID().slice(0, 8)}`,
     STORAGE_DIR: storage,
     OCR_CONCURRENCY: '1',
@@ -119,6 +124,7 @@ export async function startStack(options: { workers?: number; env?: Record<strin
     startWorker,
     async stop() {
       await Promise.all([api.stop(), ...workers.map((w) => w.stop())]);
+      await ownRedis?.stop();
       rmSync(storage, { recursive: true, force: true });
     },
   };

@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { digitalPdf, DIGITAL_LINES, mixedPdf, scannedPdf, SCANNED_LINES, turnedScansPdf } from './fixtures';
-import { JobBody, runHealthcheck, Stack, startRedis, startStack, until, upload, waitForJob } from './harness';
+import { JobBody, runHealthcheck, Stack, startStack, until, upload, waitForJob } from './harness';
 
 interface FullWord {
   text: string;
@@ -16,18 +16,15 @@ interface FullResult {
 const words = (lines: string[]) => lines.join(' ').split(/\s+/);
 
 describe('OCR jobs over HTTP, with a real worker, Redis and tesseract.js', () => {
-  let redis: Awaited<ReturnType<typeof startRedis>>;
   let stack: Stack;
   const heartbeatDir = mkdtempSync(join(tmpdir(), 'ocr-e2e-heartbeat-'));
 
   beforeAll(async () => {
-    redis = await startRedis();
-    stack = await startStack({ redisUrl: redis.url, env: { HEARTBEAT_FILE: join(heartbeatDir, 'worker') } });
+    stack = await startStack({ env: { HEARTBEAT_FILE: join(heartbeatDir, 'worker') } });
   });
 
   afterAll(async () => {
     await stack?.stop();
-    await redis?.stop();
     rmSync(heartbeatDir, { recursive: true, force: true });
   });
 

@@ -8,23 +8,20 @@ import { join } from 'node:path';
 import createClient from 'openapi-fetch';
 import type { components, paths } from '../openapi/schema';
 import { digitalPdf, DIGITAL_LINES } from './fixtures';
-import { Stack, startRedis, startStack, until } from './harness';
+import { Stack, startStack, until } from './harness';
 
 const ROOT = join(__dirname, '..');
 const KEY = 'client-key-0123456789';
 
 describe('the OpenAPI document', () => {
-  let redis: Awaited<ReturnType<typeof startRedis>>;
   let stack: Stack;
 
   beforeAll(async () => {
-    redis = await startRedis();
-    stack = await startStack({ redisUrl: redis.url, env: { API_KEYS: KEY } });
+    stack = await startStack({ env: { API_KEYS: KEY } });
   });
 
   afterAll(async () => {
     await stack?.stop();
-    await redis?.stop();
   });
 
   it('is served at /docs-json exactly as committed in openapi/, with its client types up to date', async () => {

@@ -1,18 +1,15 @@
 import { scannedPdf } from './fixtures';
-import { JobBody, Stack, startRedis, startStack, until, upload, waitForJob } from './harness';
+import { JobBody, Stack, startStack, until, upload, waitForJob } from './harness';
 
 describe('several workers share one document', () => {
-  let redis: Awaited<ReturnType<typeof startRedis>>;
   let stack: Stack;
 
   beforeAll(async () => {
-    redis = await startRedis();
-    stack = await startStack({ redisUrl: redis.url, workers: 2 });
+    stack = await startStack({ workers: 2 });
   });
 
   afterAll(async () => {
     await stack?.stop();
-    await redis?.stop();
   });
 
   it('spreads pages over both workers', async () => {
