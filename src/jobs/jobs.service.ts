@@ -11,7 +11,7 @@ import { PageSelectionError, parsePageSelection } from '../queue/page-selection'
 import { DOCUMENTS_QUEUE, DocumentJobData, OcrMode } from '../queue/queue.contract';
 import { withTimeout } from '../queue/with-timeout';
 import { StorageService } from '../storage/storage.service';
-import { cancelledView, JobSummaryResult, jobView, JobView } from './job-view';
+import { cancelledView, JobSummaryResult, jobView, JobView, statusOf } from './job-view';
 
 export interface UploadFields {
   languages?: string;
@@ -84,17 +84,19 @@ export class JobsService {
 
   async remove(id: string, owner: string | null): Promise<void> {
     if (await this.findCancelled(id, owner)) return;
-    const view = await this.find(id, owner);
+    const state = await this.queue(() => this.documents.getJobState(id));
     const job = await this.getJob(id, owner);
-    if (view.status === 'queued' || view.status === 'processing') {
+    const status = statusOf(job, state);
+    if (status === 'queued' || status === 'processing') {
+      const pagesDone = job.data.pagesTotal !== undefined ? await this.pagesDone(job) : 0;
       // Workers check this before and after every page, so work in flight stops soon.
       await this.queue(() =>
         this.cancellations.cancel(id, {
           createdAt: job.timestamp,
-          startedAt: job.processedOn ?? null,
+          startedAt: job.data.startedAt ?? job.processedOn ?? null,
           cancelledAt: Date.now(),
-          pagesTotal: view.progress.pagesTotal,
-          pagesDone: view.progress.pagesDone,
+          pagesTotal: job.data.pagesTotal ?? null,
+          pagesDone,
           owner: job.data.owner,
         }),
       );
