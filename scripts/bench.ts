@@ -16,7 +16,8 @@ import { createCanvas } from '@napi-rs/canvas';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { rgbaToPgm } from '../src/pdf/raster';
+import { stripVTControlCharacters } from 'node:util';
+import { rgbaToPgm } from '../src/worker/pdf/raster';
 import { denseScannedPdf, scannedPdf } from '../test/fixtures';
 import { Proc, startRedis, startStack, upload, waitForJob } from '../test/harness';
 
@@ -45,7 +46,11 @@ async function main() {
     for (const [name, scenario] of Object.entries(scenarios)) {
       const stack = await startStack({ redisUrl: redis.url, workers: scenario.workers, env: { OCR_CONCURRENCY: '1', ...scenario.env } });
       try {
-        await Promise.all(Array.from({ length: scenario.workers * 2 }, async () => waitForJob(stack.baseUrl, (await upload(stack.baseUrl, warmUp)).body.id)));
+        await Promise.all(
+          Array.from({ length: scenario.workers * 2 }, async () =>
+            waitForJob(stack.baseUrl, (await upload(stack.baseUrl, warmUp)).body.id),
+          ),
+        );
         const started = performance.now();
         const { body } = await upload(stack.baseUrl, document, { pages: '1-20' });
         const job = await waitForJob(stack.baseUrl, body.id, 600_000);
@@ -54,7 +59,7 @@ async function main() {
       } finally {
         const workers: Proc[] = stack.workers;
         await stack.stop();
-        for (const w of workers) loopDelays.push(/Event loop delay: ([^\n\x1b]*)/.exec(w.output)?.[1] ?? 'n/a');
+        for (const w of workers) loopDelays.push(/Event loop delay: ([^\n]*)/.exec(stripVTControlCharacters(w.output))?.[1] ?? 'n/a');
       }
       console.log(`run ${rep + 1}: ${name}: ${times[name].at(-1)!.toFixed(1)} s`);
     }
@@ -65,7 +70,9 @@ async function main() {
   console.log('\nscenario                                median s   pages/min   vs 1 worker');
   for (const [name, xs] of Object.entries(times)) {
     const m = median(xs);
-    console.log(`${name.padEnd(40)}${m.toFixed(1).padStart(8)}${((20 / m) * 60).toFixed(1).padStart(12)}${(base / m).toFixed(2).padStart(12)}x`);
+    console.log(
+      `${name.padEnd(40)}${m.toFixed(1).padStart(8)}${((20 / m) * 60).toFixed(1).padStart(12)}${(base / m).toFixed(2).padStart(12)}x`,
+    );
   }
   console.log(`\nworker event-loop delay (per process, whole run): ${loopDelays.join(' | ')}`);
 

@@ -5,7 +5,7 @@
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Browser, chromium } from 'playwright-core';
-import { scryptHash } from '../src/auth/secret';
+import { scryptHash } from '../src/config/secret';
 import { digitalPdf } from './fixtures';
 import { Stack, startStack, until, upload, waitForJob } from './harness';
 
@@ -29,7 +29,15 @@ if (!present) console.warn(`Dashboard browser checks skipped: no browser at ${CH
     // Playwright gives every launch a fresh profile (user data) folder of its own.
     browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+      ],
     });
     const { body } = await upload(stack.baseUrl, await digitalPdf());
     jobId = body.id;
@@ -52,7 +60,10 @@ if (!present) console.warn(`Dashboard browser checks skipped: no browser at ${CH
       try {
         const page = await context.newPage();
         // Headless Chromium has nobody to ask for a login: it abandons the challenge.
-        const outcome = await page.goto(`${stack.baseUrl}/admin/queues`).then((r) => r?.status(), (e: Error) => e.message);
+        const outcome = await page.goto(`${stack.baseUrl}/admin/queues`).then(
+          (r) => r?.status(),
+          (e: Error) => e.message,
+        );
         expect(String(outcome)).toMatch(/^401$|ERR_INVALID_AUTH_CREDENTIALS/);
         expect(await page.getByRole('link', { name: 'documents', exact: true }).count()).toBe(0);
       } finally {
@@ -62,7 +73,10 @@ if (!present) console.warn(`Dashboard browser checks skipped: no browser at ${CH
   });
 
   it('shows every queue and the finished job after logging in', async () => {
-    const context = await browser.newContext({ httpCredentials: { username: USER, password: PASSWORD }, viewport: { width: 1280, height: 800 } });
+    const context = await browser.newContext({
+      httpCredentials: { username: USER, password: PASSWORD },
+      viewport: { width: 1280, height: 800 },
+    });
     try {
       const page = await context.newPage();
       expect((await page.goto(`${stack.baseUrl}/admin/queues`))?.status()).toBe(200);

@@ -77,7 +77,10 @@ function cer(got: string, want: string) {
     expect(outcomes['derived_notpdf_html_pdfjs_viewer.pdf']).toBe('415 unsupported_media_type');
     expect(outcomes['ocrmypdf_hugemono.pdf']).toBe('failed page_too_large');
     expect(stack.workers.every((w) => w.child.exitCode === null && w.child.signalCode === null)).toBe(true);
-    const after = await waitForJob(stack.baseUrl, (await upload(stack.baseUrl, readFileSync(join(CORPUS, 'gt', 'tesseract_phototest.pdf')))).body.id);
+    const after = await waitForJob(
+      stack.baseUrl,
+      (await upload(stack.baseUrl, readFileSync(join(CORPUS, 'gt', 'tesseract_phototest.pdf')))).body.id,
+    );
     expect(after.status).toBe('completed');
   }, 600_000);
 });

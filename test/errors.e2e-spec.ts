@@ -99,7 +99,11 @@ describe('a page over PAGE_TIMEOUT_MS', () => {
 describe('Redis unavailable', () => {
   it('answers 503 queue_unavailable quickly instead of hanging', async () => {
     const port = await freePort();
-    const api = startProcess('api', { PORT: String(port), REDIS_URL: `redis://127.0.0.1:${await freePort()}`, STORAGE_DIR: '/tmp/ocr-e2e-noredis' });
+    const api = startProcess('api', {
+      PORT: String(port),
+      REDIS_URL: `redis://127.0.0.1:${await freePort()}`,
+      STORAGE_DIR: '/tmp/ocr-e2e-noredis',
+    });
     try {
       await until('the API to listen', async () => api.output.includes('listening'));
       const base = `http://127.0.0.1:${port}`;
@@ -118,7 +122,12 @@ describe('Redis unavailable', () => {
   });
 
   it('leaves the worker without a heartbeat, so its container reads as unhealthy', async () => {
-    const env = { REDIS_URL: `redis://127.0.0.1:${await freePort()}`, STORAGE_DIR: '/tmp/ocr-e2e-noredis', HEARTBEAT_FILE: `/tmp/ocr-e2e-noredis-heartbeat-${process.pid}`, OCR_CONCURRENCY: '1' };
+    const env = {
+      REDIS_URL: `redis://127.0.0.1:${await freePort()}`,
+      STORAGE_DIR: '/tmp/ocr-e2e-noredis',
+      HEARTBEAT_FILE: `/tmp/ocr-e2e-noredis-heartbeat-${process.pid}`,
+      OCR_CONCURRENCY: '1',
+    };
     const worker = startProcess('worker', env);
     try {
       await until('the heartbeat to pause', async () => worker.output.includes('Heartbeat paused'), 30_000);

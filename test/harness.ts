@@ -25,7 +25,12 @@ export async function freePort(): Promise<number> {
   });
 }
 
-export async function until<T>(what: string, probe: () => Promise<T | undefined | null | false>, timeoutMs = 30_000, everyMs = 100): Promise<T> {
+export async function until<T>(
+  what: string,
+  probe: () => Promise<T | undefined | null | false>,
+  timeoutMs = 30_000,
+  everyMs = 100,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   while (Date.now() < deadline) {
@@ -59,8 +64,15 @@ export class Proc {
 export async function startRedis(): Promise<{ url: string; stop: () => Promise<void> }> {
   if (process.env.REDIS_URL) return { url: process.env.REDIS_URL, stop: async () => undefined };
   const port = await freePort();
-  const redis = new Proc(spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'pipe' }));
-  await until('redis-server', async () => redis.output.includes('Ready to accept connections') || (redis.child.exitCode !== null && Promise.reject(new Error(redis.output))), 10_000);
+  const redis = new Proc(
+    spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'pipe' }),
+  );
+  await until(
+    'redis-server',
+    async () =>
+      redis.output.includes('Ready to accept connections') || (redis.child.exitCode !== null && Promise.reject(new Error(redis.output))),
+    10_000,
+  );
   return { url: `redis://127.0.0.1:${port}`, stop: async () => void (await redis.stop()) };
 }
 
@@ -79,7 +91,11 @@ export function startProcess(entry: 'api' | 'worker', env: Record<string, string
 
 /** The containers' healthcheck command, run with `env`: its exit code and what it printed. */
 export function runHealthcheck(role: 'api' | 'worker', env: Record<string, string>) {
-  const run = spawnSync(process.execPath, [join(ROOT, 'dist', 'healthcheck.main.js'), role], { env: { ...process.env, ...env }, encoding: 'utf8', timeout: 10_000 });
+  const run = spawnSync(process.execPath, [join(ROOT, 'dist', 'healthcheck.main.js'), role], {
+    env: { ...process.env, ...env },
+    encoding: 'utf8',
+    timeout: 10_000,
+  });
   return { status: run.status, output: `${run.stdout}${run.stderr}` };
 }
 
@@ -110,12 +126,18 @@ export async function startStack(options: { workers?: number; env?: Record<strin
   const workers: Proc[] = [];
   const startWorker = async (extraEnv: Record<string, string> = {}) => {
     const worker = startProcess('worker', { ...env, ...extraEnv });
-    await until('the worker to start', async () => worker.output.includes('Worker started') || (worker.child.exitCode !== null && Promise.reject(new Error(worker.output))));
+    await until(
+      'the worker to start',
+      async () => worker.output.includes('Worker started') || (worker.child.exitCode !== null && Promise.reject(new Error(worker.output))),
+    );
     workers.push(worker);
     return worker;
   };
   for (let i = 0; i < (options.workers ?? 1); i++) await startWorker();
-  await until('the API to answer', async () => (await fetch(`${baseUrl}/health`)).ok || (api.child.exitCode !== null && Promise.reject(new Error(api.output))));
+  await until(
+    'the API to answer',
+    async () => (await fetch(`${baseUrl}/health`)).ok || (api.child.exitCode !== null && Promise.reject(new Error(api.output))),
+  );
   return {
     baseUrl,
     env,
@@ -135,11 +157,21 @@ export interface JobBody {
   status: string;
   progress: { pagesTotal: number | null; pagesDone: number };
   error: { code: string; message: string } | null;
-  result: null | { pageCount: number; text: string; pages: { page: number; source: string; text: string; confidence: number | null; width: number; height: number }[] };
+  result: null | {
+    pageCount: number;
+    text: string;
+    pages: { page: number; source: string; text: string; confidence: number | null; width: number; height: number }[];
+  };
   [key: string]: unknown;
 }
 
-export async function upload(baseUrl: string, file: Buffer | null, fields: Record<string, string> = {}, name = 'doc.pdf', headers: Record<string, string> = {}) {
+export async function upload(
+  baseUrl: string,
+  file: Buffer | null,
+  fields: Record<string, string> = {},
+  name = 'doc.pdf',
+  headers: Record<string, string> = {},
+) {
   const form = new FormData();
   if (file) form.append('file', new Blob([file], { type: 'application/pdf' }), name);
   for (const [k, v] of Object.entries(fields)) form.append(k, v);

@@ -138,7 +138,7 @@ describe('OCR jobs over HTTP, with a real worker, Redis and tesseract.js', () =>
     expect(next.status).toBe('completed');
   });
 
-  it('reports health, over HTTP and to the containers\' healthcheck', async () => {
+  it("reports health, over HTTP and to the containers' healthcheck", async () => {
     const res = await fetch(`${stack.baseUrl}/health`);
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ status: 'ok' });

@@ -44,7 +44,9 @@ describe('health, metrics and logs of a running service', () => {
     expect(sample(api, 'ocr_queue_depth', { queue: 'pages' })).toBe(0);
     expect(sample(api, 'ocr_queue_oldest_waiting_seconds', { queue: 'documents' })).toBe(0);
     expect(sample(api, 'http_request_duration_seconds_count', { method: 'POST', route: '/v1/jobs', status_code: '202' })).toBe(2);
-    expect(sample(api, 'http_request_duration_seconds_count', { method: 'GET', route: '/v1/jobs/:id', status_code: '200' })).toBeGreaterThanOrEqual(2);
+    expect(
+      sample(api, 'http_request_duration_seconds_count', { method: 'GET', route: '/v1/jobs/:id', status_code: '200' }),
+    ).toBeGreaterThanOrEqual(2);
     expect(sample(api, 'process_cpu_seconds_total')).toBeGreaterThan(0);
 
     // The document's duration is recorded on BullMQ's "completed" event, just after the job reads as completed.
@@ -67,19 +69,29 @@ describe('health, metrics and logs of a running service', () => {
     await waitForJob(stack.baseUrl, body.id);
     await fetch(`${stack.baseUrl}/v1/jobs/${body.id}`, { headers: { 'x-request-id': 'req-from-proxy-1' } });
 
-    const parse = (output: string) => output.split('\n').filter(Boolean).map((line) => JSON.parse(line) as Record<string, unknown>);
+    const parse = (output: string) =>
+      output
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => JSON.parse(line) as Record<string, unknown>);
     const api = await until('the request log line', async () => {
       const lines = parse(stack.api.output);
       return lines.some((l) => l.requestId === 'req-from-proxy-1') && lines;
     });
     const created = api.find((l) => typeof l.msg === 'string' && l.msg.startsWith('POST /v1/jobs 202') && l.jobId === body.id);
     expect(created).toMatchObject({ level: 30, requestId: expect.any(String), time: expect.any(String) });
-    expect(api.find((l) => l.requestId === 'req-from-proxy-1')).toMatchObject({ jobId: body.id, msg: expect.stringMatching(/^GET \/v1\/jobs\/\S+ 200/) });
+    expect(api.find((l) => l.requestId === 'req-from-proxy-1')).toMatchObject({
+      jobId: body.id,
+      msg: expect.stringMatching(/^GET \/v1\/jobs\/\S+ 200/),
+    });
     // Never the headers, which carry keys and credentials.
     expect(stack.api.output).not.toMatch(/authorization|x-api-key/i);
 
     const worker = parse(stack.workers[0].output);
-    expect(worker.find((l) => l.jobId === body.id && l.page === 1)).toMatchObject({ context: 'PageProcessor', msg: expect.stringContaining(`Page 1 of ${body.id}`) });
+    expect(worker.find((l) => l.jobId === body.id && l.page === 1)).toMatchObject({
+      context: 'PageProcessor',
+      msg: expect.stringContaining(`Page 1 of ${body.id}`),
+    });
     expect(worker.find((l) => l.jobId === body.id && String(l.msg).includes('completed'))).toMatchObject({ context: 'DocumentProcessor' });
   });
 });
@@ -87,7 +99,11 @@ describe('health, metrics and logs of a running service', () => {
 describe('health and metrics without Redis', () => {
   it('stays live but not ready, and still serves metrics', async () => {
     const port = await freePort();
-    const api = startProcess('api', { PORT: String(port), REDIS_URL: `redis://127.0.0.1:${await freePort()}`, STORAGE_DIR: '/tmp/ocr-e2e-noredis' });
+    const api = startProcess('api', {
+      PORT: String(port),
+      REDIS_URL: `redis://127.0.0.1:${await freePort()}`,
+      STORAGE_DIR: '/tmp/ocr-e2e-noredis',
+    });
     try {
       const base = `http://127.0.0.1:${port}`;
       await until('the API to listen', async () => (await fetch(`${base}/health/live`)).ok);

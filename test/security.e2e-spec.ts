@@ -29,7 +29,11 @@ describe('API keys', () => {
     ['an unknown X-API-Key', { 'x-api-key': 'not-a-key-0123456789' }],
     ['another scheme', { authorization: `Basic ${Buffer.from(`x:${KEY_A}`).toString('base64')}` }],
   ])('answers 401 unauthorized to /v1 calls with %s', async (_what, headers) => {
-    for (const [method, path] of [['GET', '/v1/jobs/00000000-0000-0000-0000-000000000000'], ['DELETE', '/v1/jobs/x'], ['GET', '/v1/jobs/x/result']]) {
+    for (const [method, path] of [
+      ['GET', '/v1/jobs/00000000-0000-0000-0000-000000000000'],
+      ['DELETE', '/v1/jobs/x'],
+      ['GET', '/v1/jobs/x/result'],
+    ]) {
       const res = await fetch(`${stack.baseUrl}${path}`, { method, headers });
       expect(res.status).toBe(401);
       expect(res.headers.get('www-authenticate')).toMatch(/^Bearer/);
@@ -53,7 +57,12 @@ describe('API keys', () => {
     const { body } = await upload(stack.baseUrl, await digitalPdf(), {}, 'doc.pdf', bearer(KEY_A));
     await waitForJob(stack.baseUrl, body.id, 60_000, bearer(KEY_A));
     const unknown = await (await fetch(`${stack.baseUrl}/v1/jobs/00000000-0000-0000-0000-000000000000`, { headers: bearer(KEY_B) })).json();
-    for (const [method, path] of [['GET', ''], ['GET', '/result'], ['GET', '/result?format=txt'], ['DELETE', '']]) {
+    for (const [method, path] of [
+      ['GET', ''],
+      ['GET', '/result'],
+      ['GET', '/result?format=txt'],
+      ['DELETE', ''],
+    ]) {
       const res = await fetch(`${stack.baseUrl}/v1/jobs/${body.id}${path}`, { method, headers: bearer(KEY_B) });
       expect(res.status).toBe(404);
       expect(await res.json()).toEqual({ ...(unknown as object), message: expect.stringContaining(body.id) });
@@ -64,16 +73,19 @@ describe('API keys', () => {
     expect(await own.text()).toContain('Acme Widgets');
   });
 
-  it("keeps a cancelled job hidden from other keys too", async () => {
+  it('keeps a cancelled job hidden from other keys too', async () => {
     const { body } = await upload(stack.baseUrl, await scannedPdf(3), {}, 'doc.pdf', bearer(KEY_A));
     expect((await fetch(`${stack.baseUrl}/v1/jobs/${body.id}`, { method: 'DELETE', headers: bearer(KEY_A) })).status).toBe(204);
     expect((await fetch(`${stack.baseUrl}/v1/jobs/${body.id}`, { headers: bearer(KEY_B) })).status).toBe(404);
     expect((await fetch(`${stack.baseUrl}/v1/jobs/${body.id}`, { method: 'DELETE', headers: bearer(KEY_B) })).status).toBe(404);
-    expect(await (await fetch(`${stack.baseUrl}/v1/jobs/${body.id}`, { headers: bearer(KEY_A) })).json()).toMatchObject({ status: 'cancelled' });
+    expect(await (await fetch(`${stack.baseUrl}/v1/jobs/${body.id}`, { headers: bearer(KEY_A) })).json()).toMatchObject({
+      status: 'cancelled',
+    });
   });
 
   it('leaves health and metrics open, and keeps the dashboard off without admin credentials', async () => {
-    for (const path of ['/health', '/health/live', '/health/ready', '/metrics']) expect((await fetch(`${stack.baseUrl}${path}`)).status).toBe(200);
+    for (const path of ['/health', '/health/live', '/health/ready', '/metrics'])
+      expect((await fetch(`${stack.baseUrl}${path}`)).status).toBe(200);
     const dashboard = await fetch(`${stack.baseUrl}/admin/queues`);
     expect(dashboard.status).toBe(404);
     expect(await dashboard.json()).toEqual(errorBody(404, 'not_found'));
@@ -100,7 +112,11 @@ describe('rate limits', () => {
 
   beforeAll(async () => {
     redis = await startRedis();
-    stack = await startStack({ redisUrl: redis.url, workers: 0, env: { API_KEYS: `${KEY_A},${KEY_B}`, RATE_LIMIT: '5', RATE_LIMIT_WINDOW_SECONDS: '60' } });
+    stack = await startStack({
+      redisUrl: redis.url,
+      workers: 0,
+      env: { API_KEYS: `${KEY_A},${KEY_B}`, RATE_LIMIT: '5', RATE_LIMIT_WINDOW_SECONDS: '60' },
+    });
     // A second API process on the same Redis: the limit is one budget across both.
     const port = await freePort();
     replica = startProcess('api', { ...stack.env, PORT: String(port) });

@@ -1,7 +1,7 @@
 import { HttpStatus } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
-import type { StoredSecret } from '../auth/secret';
-import { sha256Hex, verifySecret } from '../auth/secret';
+import type { StoredSecret } from '../config/secret';
+import { sha256Hex, verifySecret } from '../config/secret';
 import { ApiError } from '../errors/api-error';
 
 /**

@@ -2,7 +2,7 @@ import { HttpStatus, Injectable } from '@nestjs/common';
 import type { Request } from 'express';
 import { AppConfig } from '../config/config';
 import { ApiError } from '../errors/api-error';
-import { sha256Hex } from './secret';
+import { sha256Hex } from '../config/secret';
 
 /** The request property where ApiKeyGuard leaves the caller's key digest. */
 export const OWNER = Symbol('owner');

@@ -1,4 +1,4 @@
-import { sha256Hex } from '../auth/secret';
+import { sha256Hex } from './secret';
 import { ConfigError, loadConfig } from './config';
 
 describe('loadConfig', () => {
@@ -16,7 +16,11 @@ describe('loadConfig', () => {
   });
 
   it('parses numbers and treats empty values as unset', () => {
-    expect(loadConfig({ PORT: '8080', MAX_PAGES: '', OCR_LANGUAGES: 'eng+fra' })).toMatchObject({ port: 8080, maxPages: 500, ocrLanguages: 'eng+fra' });
+    expect(loadConfig({ PORT: '8080', MAX_PAGES: '', OCR_LANGUAGES: 'eng+fra' })).toMatchObject({
+      port: 8080,
+      maxPages: 500,
+      ocrLanguages: 'eng+fra',
+    });
   });
 
   it('names every bad variable', () => {
@@ -40,8 +44,14 @@ describe('loadConfig', () => {
 
   it('turns the dashboard on only with a user and a password', () => {
     expect(loadConfig({}).admin).toBeNull();
-    expect(loadConfig({ ADMIN_USER: 'ops', ADMIN_PASSWORD: 'a-long-password' }).admin).toMatchObject({ user: 'ops', password: { kind: 'sha256' } });
-    expect(loadConfig({ ADMIN_USER: 'ops', ADMIN_PASSWORD: 'commas, too, are fine' }).admin?.password).toEqual({ kind: 'sha256', digest: sha256Hex('commas, too, are fine') });
+    expect(loadConfig({ ADMIN_USER: 'ops', ADMIN_PASSWORD: 'a-long-password' }).admin).toMatchObject({
+      user: 'ops',
+      password: { kind: 'sha256' },
+    });
+    expect(loadConfig({ ADMIN_USER: 'ops', ADMIN_PASSWORD: 'commas, too, are fine' }).admin?.password).toEqual({
+      kind: 'sha256',
+      digest: sha256Hex('commas, too, are fine'),
+    });
     expect(() => loadConfig({ ADMIN_USER: 'ops', ADMIN_PASSWORD: 'short' })).toThrow(/ADMIN_PASSWORD: the value must be at least 12/);
     expect(() => loadConfig({ ADMIN_USER: 'ops' })).toThrow(/ADMIN_PASSWORD: set both/);
     expect(() => loadConfig({ ADMIN_PASSWORD: 'a-long-password' })).toThrow(/ADMIN_USER: set both/);

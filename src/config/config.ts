@@ -1,16 +1,17 @@
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
-import { parseSecret, SecretFormatError, StoredSecret } from '../auth/secret';
+import { parseSecret, SecretFormatError, StoredSecret } from './secret';
 
 const int = (min: number) => z.coerce.number().int().min(min);
-const languageList = z
-  .string()
-  .regex(/^[a-z_]{3,}(\+[a-z_]{3,})*$/, 'expected language codes joined by "+", e.g. eng or eng+fra');
+const languageList = z.string().regex(/^[a-z_]{3,}(\+[a-z_]{3,})*$/, 'expected language codes joined by "+", e.g. eng or eng+fra');
 
 const schema = z.object({
   PORT: int(1).max(65535).default(3000),
   REDIS_URL: z.url({ protocol: /^rediss?$/ }).default('redis://127.0.0.1:6379'),
-  QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9_-]+$/).default('ocr'),
+  QUEUE_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]+$/)
+    .default('ocr'),
   STORAGE_DIR: z.string().min(1).default('./storage'),
   MAX_UPLOAD_BYTES: int(1).default(50 * 1024 * 1024),
   MAX_PAGES: int(1).default(500),
@@ -21,7 +22,10 @@ const schema = z.object({
   OCR_MAX_PIXELS: int(1_000_000).default(25_000_000),
   OCR_MIN_DPI: int(1).default(50),
   OCR_RECYCLE_PAGES: int(1).default(200),
-  OCR_DETECT_ORIENTATION: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
+  OCR_DETECT_ORIENTATION: z
+    .enum(['true', 'false'])
+    .default('true')
+    .transform((v) => v === 'true'),
   PAGE_TIMEOUT_MS: int(1000).default(120_000),
   RESULT_TTL_SECONDS: int(60).default(24 * 60 * 60),
   JOB_ATTEMPTS: int(1).default(3),
@@ -30,11 +34,16 @@ const schema = z.object({
   API_KEYS: z
     .string()
     .optional()
-    .transform((value, ctx) => secrets(value ?? '', ctx, { allowScrypt: false, minPlainLength: 16 }).flatMap((s) => (s.kind === 'sha256' ? [s.digest] : []))),
+    .transform((value, ctx) =>
+      secrets(value ?? '', ctx, { allowScrypt: false, minPlainLength: 16 }).flatMap((s) => (s.kind === 'sha256' ? [s.digest] : [])),
+    ),
   RATE_LIMIT: int(0).default(600),
   RATE_LIMIT_WINDOW_SECONDS: int(1).default(60),
   TRUST_PROXY: z.string().optional(),
-  ADMIN_USER: z.string().regex(/^[^:]+$/, 'must not contain ":"').optional(),
+  ADMIN_USER: z
+    .string()
+    .regex(/^[^:]+$/, 'must not contain ":"')
+    .optional(),
   ADMIN_PASSWORD: z
     .string()
     .optional()
@@ -48,7 +57,11 @@ const schema = z.object({
 // Half a credential is a mistake, not a wish to run the dashboard without a login.
 const checkedSchema = schema.superRefine((values, ctx) => {
   if (!values.ADMIN_USER !== !values.ADMIN_PASSWORD) {
-    ctx.addIssue({ code: 'custom', path: [values.ADMIN_USER ? 'ADMIN_PASSWORD' : 'ADMIN_USER'], message: 'set both ADMIN_USER and ADMIN_PASSWORD, or neither' });
+    ctx.addIssue({
+      code: 'custom',
+      path: [values.ADMIN_USER ? 'ADMIN_PASSWORD' : 'ADMIN_USER'],
+      message: 'set both ADMIN_USER and ADMIN_PASSWORD, or neither',
+    });
   }
 });
 
@@ -67,7 +80,10 @@ function secret(value: string, ctx: z.RefinementCtx, options: SecretOptions, lab
 
 /** Comma-separated secrets. */
 function secrets(list: string, ctx: z.RefinementCtx, options: SecretOptions): StoredSecret[] {
-  const entries = list.split(',').map((e) => e.trim()).filter(Boolean);
+  const entries = list
+    .split(',')
+    .map((e) => e.trim())
+    .filter(Boolean);
   return entries.flatMap((entry, index) => secret(entry, ctx, options, `entry ${index + 1}`) ?? []);
 }
 

@@ -1,9 +1,7 @@
-import { InjectQueue } from '@nestjs/bullmq';
 import { Injectable } from '@nestjs/common';
 import { HealthIndicatorService } from '@nestjs/terminus';
-import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { DOCUMENTS_QUEUE, PAGES_QUEUE } from '../queue/queue.contract';
+import { type DocumentsQueue, InjectDocumentsQueue, InjectPagesQueue, type PagesQueue } from '../contract/queues';
 import { withTimeout } from '../queue/with-timeout';
 
 const CHECK_TIMEOUT_MS = 1000;
@@ -13,8 +11,8 @@ const CHECK_TIMEOUT_MS = 1000;
 export class QueueHealthIndicator {
   constructor(
     private readonly indicator: HealthIndicatorService,
-    @InjectQueue(DOCUMENTS_QUEUE) private readonly documents: Queue,
-    @InjectQueue(PAGES_QUEUE) private readonly pages: Queue,
+    @InjectDocumentsQueue() private readonly documents: DocumentsQueue,
+    @InjectPagesQueue() private readonly pages: PagesQueue,
   ) {}
 
   async redis() {

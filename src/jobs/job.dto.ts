@@ -4,18 +4,21 @@
  * (test/openapi.e2e-spec.ts) catches the rest.
  */
 import { ApiProperty, ApiPropertyOptional, ApiSchema } from '@nestjs/swagger';
-import type { ErrorBody } from '../errors/ocr-error';
-import type { Box, Line, PageResult, PageSummary, Word } from '../pdf/page-result';
-import type { OcrMode } from '../queue/queue.contract';
-import type { DocumentResult } from '../worker/document.processor';
-import type { JobStatus, JobSummaryResult, JobView } from './job-view';
+import type { ErrorBody } from '../contract/failures';
+import type { Box, DocumentResult, DocumentSummary, Line, PageResult, PageSummary, Word } from '../contract/results';
+import { OCR_MODES, type OcrMode } from '../contract/queues';
+import type { JobStatus, JobView } from '../contract/job-view';
 
 const JOB_STATUSES: JobStatus[] = ['queued', 'processing', 'completed', 'failed', 'cancelled'];
 const SOURCES: PageResult['source'][] = ['text', 'ocr'];
 
 @ApiSchema({ name: 'Upload' })
 export class UploadDto {
-  @ApiProperty({ type: 'string', format: 'binary', description: 'One PDF. Its bytes decide, not its name or type: `%PDF-` must appear in the first 1024 bytes.' })
+  @ApiProperty({
+    type: 'string',
+    format: 'binary',
+    description: 'One PDF. Its bytes decide, not its name or type: `%PDF-` must appear in the first 1024 bytes.',
+  })
   file: unknown;
 
   @ApiPropertyOptional({ example: 'eng+fra', description: 'Tesseract language codes joined by `+`. Default `OCR_LANGUAGES`.' })
@@ -25,7 +28,7 @@ export class UploadDto {
   pages?: string;
 
   @ApiPropertyOptional({
-    enum: ['auto', 'always', 'never'] satisfies OcrMode[],
+    enum: OCR_MODES,
     default: 'auto',
     description: '`auto`: the text layer where usable, OCR for the rest; `always`: OCR every page; `never`: text layer only.',
   })
@@ -76,11 +79,11 @@ export class PageSummaryDto implements PageSummary {
 }
 
 @ApiSchema({ name: 'JobResult' })
-export class JobResultDto implements JobSummaryResult {
+export class JobResultDto implements DocumentSummary {
   @ApiProperty({ type: 'integer' })
   pageCount: number;
 
-  @ApiProperty({ description: 'The pages\' text joined with form feeds (`\\f`).' })
+  @ApiProperty({ description: "The pages' text joined with form feeds (`\\f`)." })
   text: string;
 
   @ApiProperty({ type: [PageSummaryDto] })
@@ -130,7 +133,7 @@ export class WordDto implements Word {
   @ApiProperty({ type: 'number', nullable: true })
   confidence: number | null;
 
-  @ApiProperty({ type: BoxDto, description: 'In PDF points from the page\'s top-left corner.' })
+  @ApiProperty({ type: BoxDto, description: "In PDF points from the page's top-left corner." })
   bbox: BoxDto;
 }
 

@@ -1,4 +1,18 @@
-import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Post, Query, Res, UploadedFile, UseGuards, UseInterceptors } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  Headers,
+  HttpCode,
+  Param,
+  Post,
+  Query,
+  Res,
+  UploadedFile,
+  UseGuards,
+  UseInterceptors,
+} from '@nestjs/common';
 import { FileInterceptor } from '@nestjs/platform-express';
 import {
   ApiAcceptedResponse,
@@ -20,12 +34,17 @@ import { Owner } from '../auth/owner.decorator';
 import { JobLogInterceptor } from '../logging/job-log.interceptor';
 import { ApiErrors } from '../openapi/error-response.dto';
 import { FullResultDto, JobDto, UploadDto } from './job.dto';
-import type { JobView } from './job-view';
+import type { JobView } from '../contract/job-view';
 import { JobsService, type UploadFields } from './jobs.service';
 import { UploadSizeGuard } from './upload-size.guard';
 
 const POLL_AFTER_SECONDS = '1';
-const POLL_HEADER = { 'Retry-After': { description: 'Seconds to wait before polling again; sent while the job is queued or processing.', schema: { type: 'integer' } } };
+const POLL_HEADER = {
+  'Retry-After': {
+    description: 'Seconds to wait before polling again; sent while the job is queued or processing.',
+    schema: { type: 'integer' },
+  },
+};
 const JOB_ID = ApiParam({ name: 'id', description: 'The job id from `POST /v1/jobs`.', schema: { type: 'string', format: 'uuid' } });
 
 @ApiTags('jobs')
@@ -86,7 +105,7 @@ export class JobsController {
   @ApiOkResponse({
     content: {
       'application/json': { schema: { $ref: getSchemaPath(FullResultDto) } },
-      'text/plain': { schema: { type: 'string', description: 'The pages\' text joined with form feeds.' } },
+      'text/plain': { schema: { type: 'string', description: "The pages' text joined with form feeds." } },
     },
   })
   @ApiErrors({ 404: ['job_not_found'], 409: ['job_not_finished'] })

@@ -3,7 +3,7 @@ import { MulterModule } from '@nestjs/platform-express';
 import { randomUUID } from 'node:crypto';
 import { diskStorage } from 'multer';
 import { AppConfig } from '../config/config';
-import { LanguageCatalog } from '../ocr/language-catalog';
+import { LanguageCatalog } from '../worker/ocr/language-catalog';
 import { StorageModule } from '../storage/storage.module';
 import { StorageService } from '../storage/storage.service';
 import { JobsController } from './jobs.controller';

@@ -1,17 +1,17 @@
-import { InjectQueue } from '@nestjs/bullmq';
 import { HttpStatus, Injectable } from '@nestjs/common';
-import { Job, Queue } from 'bullmq';
+import type { Job } from 'bullmq';
 import { randomUUID } from 'node:crypto';
 import { open, rm } from 'node:fs/promises';
 import { AppConfig } from '../config/config';
 import { ApiError, jobNotFound, queueUnavailable } from '../errors/api-error';
-import { LanguageCatalog } from '../ocr/language-catalog';
+import { LanguageCatalog } from '../worker/ocr/language-catalog';
 import { CancellationService } from '../queue/cancellation.service';
-import { PageSelectionError, parsePageSelection } from '../queue/page-selection';
-import { DOCUMENTS_QUEUE, DocumentJobData, OcrMode } from '../queue/queue.contract';
+import { PageSelectionError, parsePageSelection } from '../contract/page-selection';
+import { DOCUMENT_JOB, DocumentJobData, type DocumentsQueue, InjectDocumentsQueue, OCR_MODES, OcrMode } from '../contract/queues';
+import type { DocumentSummary } from '../contract/results';
 import { withTimeout } from '../queue/with-timeout';
 import { StorageService } from '../storage/storage.service';
-import { cancelledView, JobSummaryResult, jobView, JobView, statusOf } from './job-view';
+import { cancelledView, jobView, JobView, statusOf } from '../contract/job-view';
 
 export interface UploadFields {
   languages?: string;
@@ -19,13 +19,12 @@ export interface UploadFields {
   ocr?: string;
 }
 
-const OCR_MODES: OcrMode[] = ['auto', 'always', 'never'];
 const QUEUE_TIMEOUT_MS = 3000;
 
 @Injectable()
 export class JobsService {
   constructor(
-    @InjectQueue(DOCUMENTS_QUEUE) private readonly documents: Queue<DocumentJobData>,
+    @InjectDocumentsQueue() private readonly documents: DocumentsQueue,
     private readonly config: AppConfig,
     private readonly storage: StorageService,
     private readonly languages: LanguageCatalog,
@@ -45,7 +44,9 @@ export class JobsService {
       const uploadKey = this.storage.uploadKey(id);
       await this.storage.adopt(file.path, uploadKey);
       try {
-        const job = await this.queue(() => this.documents.add('document', { ...data, uploadKey, ...(owner ? { owner } : {}) }, { jobId: id }));
+        const job = await this.queue(() =>
+          this.documents.add(DOCUMENT_JOB, { ...data, uploadKey, ...(owner ? { owner } : {}) }, { jobId: id }),
+        );
         return jobView(job, 'waiting', 0, null);
       } catch (error) {
         await this.storage.remove(uploadKey);
@@ -64,7 +65,7 @@ export class JobsService {
     const state = await this.queue(() => this.documents.getJobState(id));
     const job = await this.getJob(id, owner);
     const pagesDone = job.data.pagesTotal !== undefined && state !== 'completed' ? await this.pagesDone(job) : 0;
-    const result = state === 'completed' ? await this.storage.readJson<JobSummaryResult>(this.storage.summaryKey(id)) : null;
+    const result = state === 'completed' ? await this.storage.readJson<DocumentSummary>(this.storage.summaryKey(id)) : null;
     return jobView(job, state, pagesDone, result);
   }
 
@@ -109,13 +110,21 @@ export class JobsService {
   private validate(fields: UploadFields): Omit<DocumentJobData, 'uploadKey'> {
     const requested = (fields.languages ?? '').trim() || this.config.ocrLanguages;
     if (!/^[a-z_]{3,}(\+[a-z_]{3,})*$/.test(requested)) {
-      throw new ApiError(HttpStatus.BAD_REQUEST, 'unsupported_language', `"${requested}" is not a list of language codes such as "eng" or "eng+fra".`);
+      throw new ApiError(
+        HttpStatus.BAD_REQUEST,
+        'unsupported_language',
+        `"${requested}" is not a list of language codes such as "eng" or "eng+fra".`,
+      );
     }
     const languages = [...new Set(requested.split('+'))].join('+');
     const missing = this.languages.missing(languages);
     if (missing.length) {
       const installed = [...this.languages.models.keys()].sort().join(', ');
-      throw new ApiError(HttpStatus.BAD_REQUEST, 'unsupported_language', `No OCR model for ${missing.join(', ')}. Installed: ${installed}.`);
+      throw new ApiError(
+        HttpStatus.BAD_REQUEST,
+        'unsupported_language',
+        `No OCR model for ${missing.join(', ')}. Installed: ${installed}.`,
+      );
     }
     const pages = (fields.pages ?? '').trim() || null;
     if (pages) {

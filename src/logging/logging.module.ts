@@ -37,7 +37,11 @@ export function loggerParams(config: AppConfig): Params {
     customErrorMessage: (req: Req, res) => `${req.method} ${req.originalUrl ?? req.url} ${res.statusCode} failed`,
     // Never the headers: they hold API keys and admin credentials.
     serializers: {
-      req: (req: { method: string; url: string; remoteAddress?: string }) => ({ method: req.method, url: req.url, remoteAddress: req.remoteAddress }),
+      req: (req: { method: string; url: string; remoteAddress?: string }) => ({
+        method: req.method,
+        url: req.url,
+        remoteAddress: req.remoteAddress,
+      }),
       res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
     },
   };

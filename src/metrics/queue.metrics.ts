@@ -1,8 +1,7 @@
-import { InjectQueue } from '@nestjs/bullmq';
 import { Injectable } from '@nestjs/common';
 import { JobType, Queue } from 'bullmq';
 import { Counter, Gauge, Registry } from 'prom-client';
-import { DOCUMENTS_QUEUE, PAGES_QUEUE } from '../queue/queue.contract';
+import { type DocumentsQueue, InjectDocumentsQueue, InjectPagesQueue, type PagesQueue } from '../contract/queues';
 import { withTimeout } from '../queue/with-timeout';
 
 const STATES: JobType[] = ['waiting', 'prioritized', 'delayed', 'active', 'waiting-children', 'paused', 'completed', 'failed'];
@@ -25,8 +24,8 @@ export class QueueMetrics {
   private readonly queues: Queue[];
   private snapshot: { at: number; value: Promise<Map<string, QueueSnapshot> | null> } | null = null;
 
-  constructor(registry: Registry, @InjectQueue(DOCUMENTS_QUEUE) documents: Queue, @InjectQueue(PAGES_QUEUE) pages: Queue) {
-    this.queues = [documents, pages];
+  constructor(registry: Registry, @InjectDocumentsQueue() documents: DocumentsQueue, @InjectPagesQueue() pages: PagesQueue) {
+    this.queues = [documents, pages] as Queue[];
     const read = () => this.read();
     const registers = [registry];
     new Gauge({
@@ -40,11 +39,19 @@ export class QueueMetrics {
     this.gauge(registers, 'ocr_jobs', 'Jobs in each queue by BullMQ state.', ['queue', 'state'], (set, name, q) => {
       for (const state of STATES) set({ queue: name, state }, q.counts[state] ?? 0);
     });
-    this.gauge(registers, 'ocr_queue_depth', 'Jobs ready to run and waiting for a worker (waiting + prioritized).', ['queue'], (set, name, q) =>
-      set({ queue: name }, (q.counts.waiting ?? 0) + (q.counts.prioritized ?? 0)),
+    this.gauge(
+      registers,
+      'ocr_queue_depth',
+      'Jobs ready to run and waiting for a worker (waiting + prioritized).',
+      ['queue'],
+      (set, name, q) => set({ queue: name }, (q.counts.waiting ?? 0) + (q.counts.prioritized ?? 0)),
     );
-    this.gauge(registers, 'ocr_queue_oldest_waiting_seconds', 'How long the oldest waiting job has waited; 0 when none waits.', ['queue'], (set, name, q) =>
-      set({ queue: name }, q.oldestWaitingMs === null ? 0 : q.oldestWaitingMs / 1000),
+    this.gauge(
+      registers,
+      'ocr_queue_oldest_waiting_seconds',
+      'How long the oldest waiting job has waited; 0 when none waits.',
+      ['queue'],
+      (set, name, q) => set({ queue: name }, q.oldestWaitingMs === null ? 0 : q.oldestWaitingMs / 1000),
     );
     for (const kind of ['completed', 'failed'] as const) {
       new Counter({

@@ -20,10 +20,25 @@ export class WorkerMetrics {
 
   constructor(registry: Registry) {
     const registers = [registry];
-    this.pages = new Counter({ name: 'ocr_pages_processed_total', help: 'Pages processed, by where their text came from (text layer or OCR).', labelNames: ['source'], registers });
-    this.pageFailures = new Counter({ name: 'ocr_page_failures_total', help: 'Pages that failed, by error code.', labelNames: ['code'], registers });
+    this.pages = new Counter({
+      name: 'ocr_pages_processed_total',
+      help: 'Pages processed, by where their text came from (text layer or OCR).',
+      labelNames: ['source'],
+      registers,
+    });
+    this.pageFailures = new Counter({
+      name: 'ocr_page_failures_total',
+      help: 'Pages that failed, by error code.',
+      labelNames: ['code'],
+      registers,
+    });
     this.render = new Histogram({ name: 'ocr_page_render_seconds', help: 'Time to render a page for OCR.', buckets: SECONDS, registers });
-    this.ocr = new Histogram({ name: 'ocr_page_ocr_seconds', help: 'Time tesseract took to recognise a rendered page.', buckets: SECONDS, registers });
+    this.ocr = new Histogram({
+      name: 'ocr_page_ocr_seconds',
+      help: 'Time tesseract took to recognise a rendered page.',
+      buckets: SECONDS,
+      registers,
+    });
     this.restarts = new Counter({
       name: 'ocr_engine_restarts_total',
       help: 'OCR engines replaced: "recycle" after OCR_RECYCLE_PAGES pages, "timeout" when a page overran PAGE_TIMEOUT_MS and its thread was replaced.',
@@ -39,7 +54,7 @@ export class WorkerMetrics {
     });
     this.documents = new Histogram({
       name: 'ocr_document_duration_seconds',
-      help: 'Time from a document\'s first run to its result, all pages included.',
+      help: "Time from a document's first run to its result, all pages included.",
       buckets: [0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600],
       registers,
     });

@@ -1,17 +1,7 @@
-import { InjectQueue } from '@nestjs/bullmq';
 import { Injectable } from '@nestjs/common';
-import { Queue } from 'bullmq';
 import { AppConfig } from '../config/config';
-import { DOCUMENTS_QUEUE } from './queue.contract';
-
-export interface CancelledDocument {
-  createdAt: number;
-  startedAt: number | null;
-  cancelledAt: number;
-  pagesTotal: number | null;
-  pagesDone: number;
-  owner?: string;
-}
+import type { CancelledDocument } from '../contract/job-view';
+import { type DocumentsQueue, InjectDocumentsQueue } from '../contract/queues';
 
 /**
  * Cancelled documents, kept in Redis for RESULT_TTL_SECONDS. Workers look here before and
@@ -20,7 +10,7 @@ export interface CancelledDocument {
 @Injectable()
 export class CancellationService {
   constructor(
-    @InjectQueue(DOCUMENTS_QUEUE) private readonly documents: Queue,
+    @InjectDocumentsQueue() private readonly documents: DocumentsQueue,
     private readonly config: AppConfig,
   ) {}
 

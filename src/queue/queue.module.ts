@@ -3,7 +3,7 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { AppConfig } from '../config/config';
 import { failFastOptions, reconnectEvery, redisOptions } from '../config/redis';
 import { CancellationService } from './cancellation.service';
-import { DOCUMENTS_QUEUE, documentJobOptions, PAGES_QUEUE, pageJobOptions } from './queue.contract';
+import { DOCUMENTS_QUEUE, documentJobOptions, PAGES_QUEUE, pageJobOptions } from '../contract/queues';
 
 /**
  * Both queues, on the Redis from REDIS_URL. The API is a producer and must fail fast

@@ -1,22 +1,25 @@
-import { InjectQueue, OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
+import { OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
 import { Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
-import { Job, Queue, UnrecoverableError, WaitingChildrenError } from 'bullmq';
+import { Job, UnrecoverableError, WaitingChildrenError } from 'bullmq';
 import { AppConfig } from '../config/config';
-import { formatReason, parseReason } from '../errors/ocr-error';
+import { encodeFailure, decodeFailure } from '../contract/failures';
 import { withJobContext } from '../logging/job-context';
 import { WorkerMetrics } from '../metrics/worker.metrics';
-import { PageResult, PageSummary } from '../pdf/page-result';
-import { PdfPoolService } from '../pdf/pdf-pool.service';
+import type { DocumentResult, DocumentSummary, PageResult, PageSummary } from '../contract/results';
+import { PdfPoolService } from './pdf/pdf-pool.service';
 import { CancellationService } from '../queue/cancellation.service';
-import { PageSelectionError, selectPages } from '../queue/page-selection';
-import { DOCUMENTS_QUEUE, DocumentJobData, PAGES_QUEUE, PageJobData, pageJobId, workerOptions } from '../queue/queue.contract';
+import { PageSelectionError, selectPages } from '../contract/page-selection';
+import {
+  DOCUMENTS_QUEUE,
+  DocumentJobData,
+  DocumentJobResult,
+  InjectPagesQueue,
+  PAGE_JOB,
+  pageJobId,
+  type PagesQueue,
+  workerOptions,
+} from '../contract/queues';
 import { StorageService } from '../storage/storage.service';
-
-export interface DocumentResult {
-  pageCount: number;
-  text: string;
-  pages: PageResult[];
-}
 
 /**
  * A document job runs twice: first it inspects the PDF and fans out one child job per
@@ -32,7 +35,7 @@ export class DocumentProcessor extends WorkerHost implements OnApplicationBootst
     private readonly storage: StorageService,
     private readonly pdf: PdfPoolService,
     private readonly cancellations: CancellationService,
-    @InjectQueue(PAGES_QUEUE) private readonly pages: Queue<PageJobData>,
+    @InjectPagesQueue() private readonly pages: PagesQueue,
     private readonly metrics: WorkerMetrics,
   ) {
     super();
@@ -53,7 +56,7 @@ export class DocumentProcessor extends WorkerHost implements OnApplicationBootst
 
   private async run(job: Job<DocumentJobData>, token?: string) {
     const id = job.id!;
-    if (await this.cancellations.isCancelled(id)) throw new UnrecoverableError(formatReason('cancelled', 'The job was cancelled.'));
+    if (await this.cancellations.isCancelled(id)) throw new UnrecoverableError(encodeFailure('cancelled', 'The job was cancelled.'));
     if (job.data.pagesTotal === undefined) {
       this.metrics.started(DOCUMENTS_QUEUE, job);
       await this.split(job);
@@ -64,7 +67,7 @@ export class DocumentProcessor extends WorkerHost implements OnApplicationBootst
       // Pages still queued are wasted work now.
       await job.removeUnprocessedChildren().catch(() => undefined);
       // Reasons are already "code: message"; a specific code says more than a generic one.
-      throw new UnrecoverableError(failed.find((r) => parseReason(r).code !== 'processing_failed') ?? failed[0]);
+      throw new UnrecoverableError(failed.find((r) => decodeFailure(r).code !== 'processing_failed') ?? failed[0]);
     }
     if (await job.moveToWaitingChildren(token!)) throw new WaitingChildrenError();
     return this.assemble(job);
@@ -85,23 +88,25 @@ export class DocumentProcessor extends WorkerHost implements OnApplicationBootst
   private async split(job: Job<DocumentJobData>) {
     const id = job.id!;
     const inspected = await this.pdf.inspect(this.storage.path(job.data.uploadKey));
-    if (!inspected.ok) throw new UnrecoverableError(formatReason(inspected.code, inspected.message));
+    if (!inspected.ok) throw new UnrecoverableError(encodeFailure(inspected.code, inspected.message));
     const { pageCount } = inspected;
-    if (pageCount === 0) throw new UnrecoverableError(formatReason('pdf_empty', 'The PDF has no pages.'));
+    if (pageCount === 0) throw new UnrecoverableError(encodeFailure('pdf_empty', 'The PDF has no pages.'));
     if (pageCount > this.config.maxPages) {
-      throw new UnrecoverableError(formatReason('too_many_pages', `The PDF has ${pageCount} pages; the limit is ${this.config.maxPages} (MAX_PAGES).`));
+      throw new UnrecoverableError(
+        encodeFailure('too_many_pages', `The PDF has ${pageCount} pages; the limit is ${this.config.maxPages} (MAX_PAGES).`),
+      );
     }
     let numbers: number[];
     try {
       numbers = selectPages(job.data.pages, pageCount);
     } catch (error) {
-      if (error instanceof PageSelectionError) throw new UnrecoverableError(formatReason('invalid_pages', error.message));
+      if (error instanceof PageSelectionError) throw new UnrecoverableError(encodeFailure('invalid_pages', error.message));
       throw error;
     }
     // Deterministic ids make this safe to repeat if the job is retried after a crash.
     await this.pages.addBulk(
       numbers.map((page) => ({
-        name: 'page',
+        name: PAGE_JOB,
         data: { documentId: id, uploadKey: job.data.uploadKey, page, languages: job.data.languages, ocr: job.data.ocr },
         opts: { jobId: pageJobId(id, page), parent: { id, queue: job.queueQualifiedName } },
       })),
@@ -110,7 +115,7 @@ export class DocumentProcessor extends WorkerHost implements OnApplicationBootst
     this.logger.log(`Document ${id}: ${pageCount} pages, ${numbers.length} queued`);
   }
 
-  private async assemble(job: Job<DocumentJobData>) {
+  private async assemble(job: Job<DocumentJobData>): Promise<DocumentJobResult> {
     const id = job.id!;
     const numbers = job.data.pageNumbers ?? [];
     const pages: PageResult[] = [];
@@ -121,7 +126,7 @@ export class DocumentProcessor extends WorkerHost implements OnApplicationBootst
     }
     const text = pages.map((p) => p.text).join('\f');
     const full: DocumentResult = { pageCount: pages.length, text, pages };
-    const summary = { pageCount: pages.length, text, pages: pages.map(({ lines: _lines, ...rest }): PageSummary => rest) };
+    const summary: DocumentSummary = { pageCount: pages.length, text, pages: pages.map(({ lines: _lines, ...rest }): PageSummary => rest) };
     await this.storage.writeJson(this.storage.resultKey(id), full);
     await this.storage.writeJson(this.storage.summaryKey(id), summary);
     await this.storage.remove(`pages/${id}`);

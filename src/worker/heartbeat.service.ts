@@ -44,7 +44,9 @@ export class HeartbeatService implements OnApplicationBootstrap, OnModuleDestroy
     const problem = await this.problem();
     if (this.stopped) return;
     if (problem === null) {
-      await writeFile(this.config.heartbeatFile!, `${new Date().toISOString()} pid ${process.pid}\n`).catch((e) => this.logger.warn(`Cannot write the heartbeat: ${e}`));
+      await writeFile(this.config.heartbeatFile!, `${new Date().toISOString()} pid ${process.pid}\n`).catch((e) =>
+        this.logger.warn(`Cannot write the heartbeat: ${e}`),
+      );
     }
     if (this.healthy !== (problem === null)) {
       if (problem === null) this.logger.log(`Heartbeat every ${HEARTBEAT_INTERVAL_MS / 1000} s to ${this.config.heartbeatFile}`);
@@ -57,7 +59,9 @@ export class HeartbeatService implements OnApplicationBootstrap, OnModuleDestroy
     const workers = [this.documents.worker, this.pages.worker];
     if (!workers.every((w) => w.isRunning())) return 'a queue worker is not running';
     let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<string>((ok) => (timer = setTimeout(() => ok(`Redis did not answer within ${PING_TIMEOUT_MS} ms`), PING_TIMEOUT_MS)));
+    const timeout = new Promise<string>(
+      (ok) => (timer = setTimeout(() => ok(`Redis did not answer within ${PING_TIMEOUT_MS} ms`), PING_TIMEOUT_MS)),
+    );
     const ping = Promise.all(workers.map(async (w) => ((await w.client) as unknown as Redis).ping())).then(
       () => null,
       (e: Error) => `Redis: ${e.message}`,

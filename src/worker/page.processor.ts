@@ -2,12 +2,12 @@ import { OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
 import { Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { Job, UnrecoverableError } from 'bullmq';
 import { AppConfig } from '../config/config';
-import { formatReason } from '../errors/ocr-error';
+import { encodeFailure } from '../contract/failures';
 import { withJobContext } from '../logging/job-context';
 import { WorkerMetrics } from '../metrics/worker.metrics';
-import { PdfPoolService } from '../pdf/pdf-pool.service';
+import { PdfPoolService } from './pdf/pdf-pool.service';
 import { CancellationService } from '../queue/cancellation.service';
-import { PageJobData, PageJobResult, PAGES_QUEUE, workerOptions } from '../queue/queue.contract';
+import { PageJobData, PageJobResult, PAGES_QUEUE, workerOptions } from '../contract/queues';
 import { StorageService } from '../storage/storage.service';
 
 /** One page: text layer or render + OCR, in the thread pool; the result goes to storage. */
@@ -55,7 +55,7 @@ export class PageProcessor extends WorkerHost implements OnApplicationBootstrap,
     });
     if (!outcome.ok) {
       this.metrics.pageFailed(outcome.code);
-      throw new UnrecoverableError(formatReason(outcome.code, outcome.message));
+      throw new UnrecoverableError(encodeFailure(outcome.code, outcome.message));
     }
     await this.stopIfCancelled(documentId);
     await this.storage.writeJson(this.storage.pageKey(documentId, page), outcome.result);
@@ -74,7 +74,7 @@ export class PageProcessor extends WorkerHost implements OnApplicationBootstrap,
 
   private async stopIfCancelled(documentId: string) {
     if (await this.cancellations.isCancelled(documentId)) {
-      throw new UnrecoverableError(formatReason('cancelled', 'The job was cancelled.'));
+      throw new UnrecoverableError(encodeFailure('cancelled', 'The job was cancelled.'));
     }
   }
 }

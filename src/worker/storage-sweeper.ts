@@ -1,8 +1,6 @@
-import { InjectQueue } from '@nestjs/bullmq';
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import { Queue } from 'bullmq';
 import { AppConfig } from '../config/config';
-import { DOCUMENTS_QUEUE } from '../queue/queue.contract';
+import { type DocumentsQueue, InjectDocumentsQueue } from '../contract/queues';
 import { StorageService } from '../storage/storage.service';
 
 /** Deletes the files of documents whose results have outlived RESULT_TTL_SECONDS. */
@@ -14,7 +12,7 @@ export class StorageSweeper implements OnApplicationBootstrap, OnApplicationShut
   constructor(
     private readonly config: AppConfig,
     private readonly storage: StorageService,
-    @InjectQueue(DOCUMENTS_QUEUE) private readonly documents: Queue,
+    @InjectDocumentsQueue() private readonly documents: DocumentsQueue,
   ) {}
 
   onApplicationBootstrap() {

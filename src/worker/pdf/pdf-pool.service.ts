@@ -1,7 +1,7 @@
 import { Injectable, OnApplicationShutdown } from '@nestjs/common';
 import { join } from 'node:path';
 import { Piscina } from 'piscina';
-import { AppConfig } from '../config/config';
+import { AppConfig } from '../../config/config';
 import { LanguageCatalog } from '../ocr/language-catalog';
 import { findOsdModel, prepareLangPath } from '../ocr/tessdata';
 import type { InspectOutcome, PageOutcome, PageTask, PdfThreadOptions } from './pdf.task';
@@ -54,7 +54,12 @@ export class PdfPoolService implements OnApplicationShutdown {
     await Promise.all([this.pages.destroy(), this.inspector.destroy()]);
   }
 
-  private async run<T>(pool: Piscina, name: string, task: object, what: string): Promise<T | { ok: false; code: 'page_timeout'; message: string }> {
+  private async run<T>(
+    pool: Piscina,
+    name: string,
+    task: object,
+    what: string,
+  ): Promise<T | { ok: false; code: 'page_timeout'; message: string }> {
     const limit = this.config.pageTimeoutMs;
     try {
       // An aborted task takes its thread down with it; piscina starts a fresh one.

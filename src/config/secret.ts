@@ -31,7 +31,8 @@ export function parseSecret(value: string, options: { allowScrypt: boolean; minP
     return { kind: 'scrypt', cost, salt: Buffer.from(match[2], 'base64'), key: Buffer.from(match[3], 'base64') };
   }
   if (value.startsWith('sha256:')) throw new SecretFormatError('expected sha256: followed by 64 hex digits');
-  if (value.length < options.minPlainLength) throw new SecretFormatError(`must be at least ${options.minPlainLength} characters, or a hash`);
+  if (value.length < options.minPlainLength)
+    throw new SecretFormatError(`must be at least ${options.minPlainLength} characters, or a hash`);
   return { kind: 'sha256', digest: sha256Hex(value) };
 }
 

@@ -32,6 +32,20 @@ export interface PageResult {
 
 export type PageSummary = Omit<PageResult, 'lines'>;
 
+/** The full result of a document, as GET /v1/jobs/:id/result returns it. */
+export interface DocumentResult {
+  pageCount: number;
+  text: string;
+  pages: PageResult[];
+}
+
+/** The result inside the job resource: the pages without their lines and words. */
+export interface DocumentSummary {
+  pageCount: number;
+  text: string;
+  pages: PageSummary[];
+}
+
 export const round = (n: number) => Math.round(n * 100) / 100;
 
 export function unionBox(boxes: Box[]): Box {

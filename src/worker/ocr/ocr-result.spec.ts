@@ -9,7 +9,12 @@ describe('linesFromBlocks', () => {
         paragraphs: [
           {
             lines: [
-              { text: 'Hi there', confidence: 90, bbox: { x0: 0, y0: 300, x1: 450, y1: 350 }, words: [word('Hi', 95, 0), word(' ', 10, 160), word('there', 85, 300)] },
+              {
+                text: 'Hi there',
+                confidence: 90,
+                bbox: { x0: 0, y0: 300, x1: 450, y1: 350 },
+                words: [word('Hi', 95, 0), word(' ', 10, 160), word('there', 85, 300)],
+              },
               { text: ' ', confidence: 0, bbox: { x0: 0, y0: 400, x1: 10, y1: 410 }, words: [word(' ', 0, 0)] },
             ],
           },
@@ -24,7 +29,9 @@ describe('linesFromBlocks', () => {
   });
 
   it('maps boxes read from an image turned by 180 degrees back onto the page', () => {
-    const blocks = [{ paragraphs: [{ lines: [{ text: 'Hi', confidence: 90, bbox: { x0: 0, y0: 0, x1: 150, y1: 50 }, words: [word('Hi', 90, 0)] }] }] }];
+    const blocks = [
+      { paragraphs: [{ lines: [{ text: 'Hi', confidence: 90, bbox: { x0: 0, y0: 0, x1: 150, y1: 50 }, words: [word('Hi', 90, 0)] }] }] },
+    ];
     const [line] = linesFromBlocks(blocks, 1, { width: 1000, height: 500 });
     expect(line.words[0].bbox).toEqual({ x0: 850, y0: 150, x1: 1000, y1: 200 });
     expect(line.bbox).toEqual({ x0: 850, y0: 450, x1: 1000, y1: 500 });

@@ -1,15 +1,18 @@
 import type { Job } from 'bullmq';
-import { ErrorBody, parseReason } from '../errors/ocr-error';
-import type { PageSummary } from '../pdf/page-result';
-import type { CancelledDocument } from '../queue/cancellation.service';
-import type { DocumentJobData } from '../queue/queue.contract';
+import { decodeFailure, ErrorBody } from './failures';
+import type { DocumentJobData } from './queues';
+import type { DocumentSummary } from './results';
 
 export type JobStatus = 'queued' | 'processing' | 'completed' | 'failed' | 'cancelled';
 
-export interface JobSummaryResult {
-  pageCount: number;
-  text: string;
-  pages: PageSummary[];
+/** What Redis keeps of a cancelled document, whose job may already be gone. */
+export interface CancelledDocument {
+  createdAt: number;
+  startedAt: number | null;
+  cancelledAt: number;
+  pagesTotal: number | null;
+  pagesDone: number;
+  owner?: string;
 }
 
 /** The v1 job resource, as GET /v1/jobs/:id returns it. */
@@ -21,25 +24,20 @@ export interface JobView {
   finishedAt: string | null;
   progress: { pagesTotal: number | null; pagesDone: number };
   error: ErrorBody | null;
-  result: JobSummaryResult | null;
+  result: DocumentSummary | null;
 }
 
 const iso = (ms: number | null | undefined) => (ms ? new Date(ms).toISOString() : null);
 
 export function statusOf(job: Job, state: string): JobStatus {
   if (state === 'completed') return 'completed';
-  if (state === 'failed') return parseReason(job.failedReason).code === 'cancelled' ? 'cancelled' : 'failed';
+  if (state === 'failed') return decodeFailure(job.failedReason).code === 'cancelled' ? 'cancelled' : 'failed';
   if (state === 'active' || state === 'waiting-children') return 'processing';
   // Back in the wait list after its pages finished, or waiting to retry: still processing.
   return job.processedOn ? 'processing' : 'queued';
 }
 
-export function jobView(
-  job: Job<DocumentJobData>,
-  state: string,
-  pagesDone: number,
-  result: JobSummaryResult | null,
-): JobView {
+export function jobView(job: Job<DocumentJobData>, state: string, pagesDone: number, result: DocumentSummary | null): JobView {
   const status = statusOf(job, state);
   const pagesTotal = job.data.pagesTotal ?? null;
   return {
@@ -49,7 +47,7 @@ export function jobView(
     startedAt: iso(job.data.startedAt ?? job.processedOn),
     finishedAt: iso(job.finishedOn),
     progress: { pagesTotal, pagesDone: status === 'completed' ? (pagesTotal ?? pagesDone) : pagesDone },
-    error: state === 'failed' ? parseReason(job.failedReason) : null,
+    error: state === 'failed' ? decodeFailure(job.failedReason) : null,
     result,
   };
 }

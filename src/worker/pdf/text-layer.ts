@@ -1,4 +1,4 @@
-import { Box, Line, Word, round, unionBox } from './page-result';
+import { Box, Line, Word, round, unionBox } from '../../contract/results';
 
 /** The parts of a pdf.js TextItem this module reads. */
 export interface TextItemLike {

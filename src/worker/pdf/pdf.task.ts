@@ -7,10 +7,11 @@ import { dirname, join } from 'node:path';
 import { readFile } from 'node:fs/promises';
 import { workerData } from 'node:worker_threads';
 import type { PDFDocumentProxy, PDFPageProxy } from 'pdfjs-dist/types/src/display/api';
-import type { DocumentErrorCode } from '../errors/ocr-error';
+import type { FailureCode } from '../../contract/failures';
+import type { OcrMode } from '../../contract/queues';
 import { OcrEngine } from '../ocr/ocr-engine';
 import { linesFromBlocks, pageConfidence, TessBlock } from '../ocr/ocr-result';
-import { PageResult, round } from './page-result';
+import { PageResult, round } from '../../contract/results';
 import { planRaster, rgbaToPgm, turnPgm } from './raster';
 import { isUsableTextLayer, linesFromTextItems, TextItemLike } from './text-layer';
 
@@ -29,13 +30,13 @@ export interface PageTask {
   path: string;
   page: number;
   languages: string;
-  ocr: 'auto' | 'always' | 'never';
+  ocr: OcrMode;
   dpi: number;
   maxPixels: number;
   minDpi: number;
 }
 
-export type TaskFailure = { ok: false; code: DocumentErrorCode; message: string };
+export type TaskFailure = { ok: false; code: FailureCode; message: string };
 export type InspectOutcome = { ok: true; pageCount: number } | TaskFailure;
 /** Measured here, in the thread; null when the page was not rendered (read from its text layer). */
 export interface PageTimings {
@@ -111,7 +112,9 @@ export async function processPage(task: PageTask): Promise<PageOutcome> {
     page = await doc.getPage(task.page);
   } catch (error) {
     const failure = documentFailure(error);
-    return failure.code === 'pdf_invalid' ? { ...failure, message: `Page ${task.page} could not be read: ${(error as Error).message}` } : failure;
+    return failure.code === 'pdf_invalid'
+      ? { ...failure, message: `Page ${task.page} could not be read: ${(error as Error).message}` }
+      : failure;
   }
   try {
     const viewport = page.getViewport({ scale: 1 });
@@ -152,7 +155,11 @@ export async function processPage(task: PageTask): Promise<PageOutcome> {
       // short page earns one more try the other way up (a byte reversal, no re-render).
       const size = { width: plan.width, height: plan.height };
       const turnedImage = turnPgm(image, plan.width, plan.height);
-      const turned = linesFromBlocks((await engine.recognize(turnedImage, task.languages, dpi)).blocks as unknown as TessBlock[], plan.scale, size);
+      const turned = linesFromBlocks(
+        (await engine.recognize(turnedImage, task.languages, dpi)).blocks as unknown as TessBlock[],
+        plan.scale,
+        size,
+      );
       const turnedConfidence = pageConfidence(turned);
       if (turnedConfidence !== null && turnedConfidence > confidence + 10) [lines, confidence] = [turned, turnedConfidence];
     }

@@ -18,7 +18,12 @@ describe('job status', () => {
   });
 
   it('shows the error code of a failed job and ISO timestamps', () => {
-    const view = jobView(job({ failedReason: 'too_many_pages: 900 pages', finishedOn: 1_700_000_001_000, data: { pagesTotal: 3 } }), 'failed', 1, null);
+    const view = jobView(
+      job({ failedReason: 'too_many_pages: 900 pages', finishedOn: 1_700_000_001_000, data: { pagesTotal: 3 } }),
+      'failed',
+      1,
+      null,
+    );
     expect(view).toMatchObject({
       status: 'failed',
       createdAt: '2023-11-14T22:13:20.000Z',

@@ -1,10 +1,14 @@
-import type { JobsOptions } from 'bullmq';
+import { InjectQueue } from '@nestjs/bullmq';
+import type { JobsOptions, Queue } from 'bullmq';
 
-/** Queue names and job shapes shared by the API and the worker. */
+/** Queue and job names shared by the API and the worker. */
 export const DOCUMENTS_QUEUE = 'documents';
 export const PAGES_QUEUE = 'pages';
+export const DOCUMENT_JOB = 'document';
+export const PAGE_JOB = 'page';
 
-export type OcrMode = 'auto' | 'always' | 'never';
+export const OCR_MODES = ['auto', 'always', 'never'] as const;
+export type OcrMode = (typeof OCR_MODES)[number];
 
 export interface DocumentJobData {
   /** Relative storage key of the uploaded PDF. */
@@ -22,6 +26,11 @@ export interface DocumentJobData {
   owner?: string;
 }
 
+/** What a finished document job returns; the result itself goes to storage. */
+export interface DocumentJobResult {
+  pageCount: number;
+}
+
 export interface PageJobData {
   documentId: string;
   uploadKey: string;
@@ -35,6 +44,13 @@ export interface PageJobResult {
   page: number;
   source: 'text' | 'ocr';
 }
+
+export type DocumentsQueue = Queue<DocumentJobData, DocumentJobResult, typeof DOCUMENT_JOB>;
+export type PagesQueue = Queue<PageJobData, PageJobResult, typeof PAGE_JOB>;
+
+/** Typed injection: `@InjectDocumentsQueue() documents: DocumentsQueue`. */
+export const InjectDocumentsQueue = () => InjectQueue(DOCUMENTS_QUEUE);
+export const InjectPagesQueue = () => InjectQueue(PAGES_QUEUE);
 
 /**
  * Options of both queues' workers: BullMQ keeps per-minute completed and failed counts in

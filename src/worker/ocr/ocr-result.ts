@@ -1,4 +1,4 @@
-import { Line, round } from '../pdf/page-result';
+import { Line, round } from '../../contract/results';
 
 /** The parts of tesseract.js' block output this module reads. */
 interface TessBox {
@@ -27,7 +27,8 @@ export interface TessBlock {
  * image size when Tesseract read it turned by 180 degrees, to map boxes back onto the page.
  */
 export function linesFromBlocks(blocks: TessBlock[] | null, scale: number, turned?: { width: number; height: number }): Line[] {
-  const unturn = (b: TessBox): TessBox => (turned ? { x0: turned.width - b.x1, y0: turned.height - b.y1, x1: turned.width - b.x0, y1: turned.height - b.y0 } : b);
+  const unturn = (b: TessBox): TessBox =>
+    turned ? { x0: turned.width - b.x1, y0: turned.height - b.y1, x1: turned.width - b.x0, y1: turned.height - b.y0 } : b;
   const toPt = (box: TessBox) => {
     const b = unturn(box);
     return { x0: round(b.x0 / scale), y0: round(b.y0 / scale), x1: round(b.x1 / scale), y1: round(b.y1 / scale) };

@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { AppConfig } from '../config/config';
+import { AppConfig } from '../../config/config';
 import { findLanguageModels, LanguageModel } from './tessdata';
 
 /** The OCR languages installed on this machine, found once at start-up. */
