@@ -126,6 +126,18 @@ export interface components {
             width: number;
             /** @description In PDF points. */
             height: number;
+            /**
+             * @description Degrees clockwise the page image was turned to read it upright; 0 for text-layer pages.
+             * @enum {number}
+             */
+            rotation: 0 | 90 | 180 | 270;
+            /** @description Resolution the page was rendered at for OCR; null for text-layer pages. */
+            dpi: number | null;
+            /**
+             * @description Languages the page was read with; null for text-layer pages.
+             * @example eng
+             */
+            language: string | null;
         };
         JobResult: {
             pageCount: number;
@@ -183,6 +195,18 @@ export interface components {
             width: number;
             /** @description In PDF points. */
             height: number;
+            /**
+             * @description Degrees clockwise the page image was turned to read it upright; 0 for text-layer pages.
+             * @enum {number}
+             */
+            rotation: 0 | 90 | 180 | 270;
+            /** @description Resolution the page was rendered at for OCR; null for text-layer pages. */
+            dpi: number | null;
+            /**
+             * @description Languages the page was read with; null for text-layer pages.
+             * @example eng
+             */
+            language: string | null;
             lines: components["schemas"]["Line"][];
         };
         FullResult: {

@@ -27,6 +27,12 @@ export interface PageResult {
   confidence: number | null;
   width: number;
   height: number;
+  /** Degrees clockwise the page image was turned so that its text read upright; 0 for text-layer pages. */
+  rotation: 0 | 90 | 180 | 270;
+  /** Resolution the page was rendered at for OCR; null for text-layer pages. */
+  dpi: number | null;
+  /** Languages the page was read with ("eng+fra"); null for text-layer pages. */
+  language: string | null;
   lines: Line[];
 }
 

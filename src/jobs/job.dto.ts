@@ -76,6 +76,23 @@ export class PageSummaryDto implements PageSummary {
 
   @ApiProperty({ description: 'In PDF points.' })
   height: number;
+
+  @ApiProperty({
+    enum: [0, 90, 180, 270],
+    description: 'Degrees clockwise the page image was turned to read it upright; 0 for text-layer pages.',
+  })
+  rotation: 0 | 90 | 180 | 270;
+
+  @ApiProperty({ type: 'number', nullable: true, description: 'Resolution the page was rendered at for OCR; null for text-layer pages.' })
+  dpi: number | null;
+
+  @ApiProperty({
+    type: 'string',
+    nullable: true,
+    example: 'eng',
+    description: 'Languages the page was read with; null for text-layer pages.',
+  })
+  language: string | null;
 }
 
 @ApiSchema({ name: 'JobResult' })

@@ -130,7 +130,18 @@ export async function processPage(task: PageTask): Promise<PageOutcome> {
       const lines = linesFromTextItems(items);
       const text = lines.map((l) => l.text).join('\n');
       if (task.ocr === 'never' || isUsableTextLayer(text)) {
-        const result: PageResult = { page: task.page, source: 'text', text, confidence: null, width, height, lines };
+        const result: PageResult = {
+          page: task.page,
+          source: 'text',
+          text,
+          confidence: null,
+          width,
+          height,
+          rotation: 0,
+          dpi: null,
+          language: null,
+          lines,
+        };
         return { ok: true, result, timings: { renderMs: null, ocrMs: null }, engineRecycled: false };
       }
     }
@@ -150,6 +161,8 @@ export async function processPage(task: PageTask): Promise<PageOutcome> {
     const recycledBefore = engine.recycled;
     let lines = linesFromBlocks((await engine.recognize(image, task.languages, dpi)).blocks as unknown as TessBlock[], plan.scale);
     let confidence = pageConfidence(lines);
+    // OSD turns sideways pages inside Tesseract and reports nothing back; only the 180-degree retry is known here.
+    let rotation: PageResult['rotation'] = 0;
     if (confidence !== null && confidence < UPSIDE_DOWN_SUSPECT) {
       // OSD needs a fair amount of text to tell upside down from upright; a poor read of a
       // short page earns one more try the other way up (a byte reversal, no re-render).
@@ -161,11 +174,22 @@ export async function processPage(task: PageTask): Promise<PageOutcome> {
         size,
       );
       const turnedConfidence = pageConfidence(turned);
-      if (turnedConfidence !== null && turnedConfidence > confidence + 10) [lines, confidence] = [turned, turnedConfidence];
+      if (turnedConfidence !== null && turnedConfidence > confidence + 10) [lines, confidence, rotation] = [turned, turnedConfidence, 180];
     }
     const timings = { renderMs: ocrStart - renderStart, ocrMs: performance.now() - ocrStart };
     const text = lines.map((l) => l.text).join('\n');
-    const result: PageResult = { page: task.page, source: 'ocr', text, confidence, width, height, lines };
+    const result: PageResult = {
+      page: task.page,
+      source: 'ocr',
+      text,
+      confidence,
+      width,
+      height,
+      rotation,
+      dpi: round(dpi),
+      language: task.languages,
+      lines,
+    };
     return { ok: true, result, timings, engineRecycled: engine.recycled > recycledBefore };
   } finally {
     page.cleanup();
