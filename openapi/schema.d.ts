@@ -52,6 +52,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/languages": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The OCR languages the running workers can read */
+        get: operations["listLanguages"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -213,6 +230,32 @@ export interface components {
             pageCount: number;
             text: string;
             pages: components["schemas"]["Page"][];
+        };
+        Language: {
+            /**
+             * @description Tesseract language code, as `languages` takes it.
+             * @example eng
+             */
+            code: string;
+            /**
+             * @description `fast`: Debian's tessdata_fast; `best_int`: the @tesseract.js-data packages.
+             * @enum {string}
+             */
+            model: "fast" | "best_int";
+            /** @description Live workers that read it. */
+            workers: number;
+        };
+        Languages: {
+            /**
+             * @description Used when a job names no languages (`OCR_LANGUAGES`).
+             * @example eng
+             */
+            default: string;
+            /** @description Live workers. With none, any well-formed `languages` is accepted and waits for one. */
+            workers: number;
+            languages: components["schemas"]["Language"][];
+            /** @description Whether every live worker detects the orientation of sideways and upside-down pages. */
+            osd: boolean;
         };
     };
     responses: never;
@@ -508,6 +551,63 @@ export interface operations {
             };
             /** @description `code`: `job_not_finished` */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `code`: `rate_limited` */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `code`: `internal_error` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `code`: `queue_unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listLanguages: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Languages"];
+                };
+            };
+            /** @description `code`: `unauthorized` */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -7,6 +7,7 @@ import { ConfigModule } from './config/config.module';
 import { HttpExceptionFilter } from './errors/http-exception.filter';
 import { HealthModule } from './health/health.module';
 import { JobsModule } from './jobs/jobs.module';
+import { LanguagesModule } from './languages/languages.module';
 import { LoggingModule } from './logging/logging.module';
 import { ApiMetricsModule } from './metrics/metrics.module';
 import { QueueModule } from './queue/queue.module';
@@ -22,6 +23,7 @@ import { RateLimitModule } from './rate-limit/rate-limit.module';
     AuthModule,
     RateLimitModule,
     JobsModule,
+    LanguagesModule,
     HealthModule,
     ApiMetricsModule,
     AdminModule,

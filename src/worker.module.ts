@@ -11,10 +11,20 @@ import { EventLoopMonitor } from './worker/event-loop-monitor';
 import { HeartbeatService } from './worker/heartbeat.service';
 import { PageProcessor } from './worker/page.processor';
 import { StorageSweeper } from './worker/storage-sweeper';
+import { WorkerAnnouncer } from './worker/worker-announcer.service';
 
 /** The worker process: the BullMQ processors and the thread pool that runs pdf.js and tesseract.js. */
 @Module({
   imports: [ConfigModule, QueueModule.register('consumer'), StorageModule, LoggingModule, WorkerMetricsModule],
-  providers: [LanguageCatalog, PdfPoolService, DocumentProcessor, PageProcessor, StorageSweeper, EventLoopMonitor, HeartbeatService],
+  providers: [
+    LanguageCatalog,
+    WorkerAnnouncer,
+    PdfPoolService,
+    DocumentProcessor,
+    PageProcessor,
+    StorageSweeper,
+    EventLoopMonitor,
+    HeartbeatService,
+  ],
 })
 export class WorkerModule {}

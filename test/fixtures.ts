@@ -59,6 +59,15 @@ export async function scannedPdf(pages = 1): Promise<Buffer> {
   return Buffer.from(await pdf.save());
 }
 
+export const GERMAN_LINES = ['Die Straße führt über größere Brücken', 'zur schönen Mühle am Fluß.'];
+
+/** An image-only page of German text, which needs the deu model to read its umlauts and ß. */
+export async function germanScanPdf(): Promise<Buffer> {
+  const pdf = await PDFDocument.create();
+  await addImagePage(pdf, GERMAN_LINES);
+  return Buffer.from(await pdf.save());
+}
+
 /** A scanned page turned sideways and one upside down. */
 export async function turnedScansPdf(): Promise<Buffer> {
   const pdf = await PDFDocument.create();

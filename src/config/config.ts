@@ -30,6 +30,7 @@ const schema = z.object({
   RESULT_TTL_SECONDS: int(60).default(24 * 60 * 60),
   JOB_ATTEMPTS: int(1).default(3),
   HEARTBEAT_FILE: z.string().min(1).optional(),
+  WORKER_TTL_SECONDS: int(3).default(30),
   // Operating: access, limits, logs and metrics.
   API_KEYS: z
     .string()
@@ -114,6 +115,8 @@ export class AppConfig {
   readonly resultTtlSeconds: number;
   readonly jobAttempts: number;
   readonly heartbeatFile: string | undefined;
+  /** A worker that has not refreshed its entry in Redis for this long counts as gone. */
+  readonly workerTtlSeconds: number;
   /** SHA-256 digests (hex) of the API keys; empty when the API is open. */
   readonly apiKeys: ReadonlySet<string>;
   /** Requests per key (or client address) per window; 0 turns rate limiting off. */
@@ -146,6 +149,7 @@ export class AppConfig {
     this.resultTtlSeconds = values.RESULT_TTL_SECONDS;
     this.jobAttempts = values.JOB_ATTEMPTS;
     this.heartbeatFile = values.HEARTBEAT_FILE;
+    this.workerTtlSeconds = values.WORKER_TTL_SECONDS;
     this.apiKeys = new Set(values.API_KEYS);
     this.rateLimit = values.RATE_LIMIT;
     this.rateLimitWindowSeconds = values.RATE_LIMIT_WINDOW_SECONDS;

@@ -3,7 +3,7 @@ import { MulterModule } from '@nestjs/platform-express';
 import { randomUUID } from 'node:crypto';
 import { diskStorage } from 'multer';
 import { AppConfig } from '../config/config';
-import { LanguageCatalog } from '../worker/ocr/language-catalog';
+import { LanguagesModule } from '../languages/languages.module';
 import { StorageModule } from '../storage/storage.module';
 import { StorageService } from '../storage/storage.service';
 import { JobsController } from './jobs.controller';
@@ -11,6 +11,7 @@ import { JobsService } from './jobs.service';
 
 @Module({
   imports: [
+    LanguagesModule,
     StorageModule,
     MulterModule.registerAsync({
       imports: [StorageModule],
@@ -23,6 +24,6 @@ import { JobsService } from './jobs.service';
     }),
   ],
   controllers: [JobsController],
-  providers: [JobsService, LanguageCatalog],
+  providers: [JobsService],
 })
 export class JobsModule {}

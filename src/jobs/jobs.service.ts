@@ -3,8 +3,8 @@ import type { Job } from 'bullmq';
 import { randomUUID } from 'node:crypto';
 import { open, rm } from 'node:fs/promises';
 import { AppConfig } from '../config/config';
+import { LanguagesService } from '../languages/languages.service';
 import { ApiError, jobNotFound, queueUnavailable } from '../errors/api-error';
-import { LanguageCatalog } from '../worker/ocr/language-catalog';
 import { CancellationService } from '../queue/cancellation.service';
 import { PageSelectionError, parsePageSelection } from '../contract/page-selection';
 import { DOCUMENT_JOB, DocumentJobData, type DocumentsQueue, InjectDocumentsQueue, OCR_MODES, OcrMode } from '../contract/queues';
@@ -27,7 +27,7 @@ export class JobsService {
     @InjectDocumentsQueue() private readonly documents: DocumentsQueue,
     private readonly config: AppConfig,
     private readonly storage: StorageService,
-    private readonly languages: LanguageCatalog,
+    private readonly languages: LanguagesService,
     private readonly cancellations: CancellationService,
   ) {}
 
@@ -39,6 +39,7 @@ export class JobsService {
     if (!file) throw new ApiError(HttpStatus.BAD_REQUEST, 'file_missing', 'Send the PDF as a multipart/form-data part named "file".');
     try {
       const data = this.validate(fields);
+      await this.languages.check(data.languages);
       await this.checkPdfSignature(file);
       const id = randomUUID();
       const uploadKey = this.storage.uploadKey(id);
@@ -117,15 +118,6 @@ export class JobsService {
       );
     }
     const languages = [...new Set(requested.split('+'))].join('+');
-    const missing = this.languages.missing(languages);
-    if (missing.length) {
-      const installed = [...this.languages.models.keys()].sort().join(', ');
-      throw new ApiError(
-        HttpStatus.BAD_REQUEST,
-        'unsupported_language',
-        `No OCR model for ${missing.join(', ')}. Installed: ${installed}.`,
-      );
-    }
     const pages = (fields.pages ?? '').trim() || null;
     if (pages) {
       try {

@@ -3,6 +3,7 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { AppConfig } from '../config/config';
 import { failFastOptions, reconnectEvery, redisOptions } from '../config/redis';
 import { CancellationService } from './cancellation.service';
+import { WorkerRegistry } from './worker-registry.service';
 import { DOCUMENTS_QUEUE, documentJobOptions, PAGES_QUEUE, pageJobOptions } from '../contract/queues';
 
 /**
@@ -39,8 +40,8 @@ export class QueueModule {
       module: QueueModule,
       global: true,
       imports: [root, queues],
-      providers: [CancellationService],
-      exports: [queues, CancellationService],
+      providers: [CancellationService, WorkerRegistry],
+      exports: [queues, CancellationService, WorkerRegistry],
     };
   }
 }

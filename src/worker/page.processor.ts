@@ -5,6 +5,7 @@ import { AppConfig } from '../config/config';
 import { encodeFailure } from '../contract/failures';
 import { withJobContext } from '../logging/job-context';
 import { WorkerMetrics } from '../metrics/worker.metrics';
+import { LanguageCatalog } from './ocr/language-catalog';
 import { PdfPoolService } from './pdf/pdf-pool.service';
 import { CancellationService } from '../queue/cancellation.service';
 import { PageJobData, PageJobResult, PAGES_QUEUE, workerOptions } from '../contract/queues';
@@ -21,6 +22,7 @@ export class PageProcessor extends WorkerHost implements OnApplicationBootstrap,
     private readonly pdf: PdfPoolService,
     private readonly cancellations: CancellationService,
     private readonly metrics: WorkerMetrics,
+    private readonly catalog: LanguageCatalog,
   ) {
     super();
   }
@@ -46,6 +48,14 @@ export class PageProcessor extends WorkerHost implements OnApplicationBootstrap,
     const { documentId, page } = job.data;
     this.metrics.started(PAGES_QUEUE, job);
     await this.stopIfCancelled(documentId);
+    // The API checks languages against the live workers, or accepts any while none is up.
+    const missing = this.catalog.missing(job.data.languages);
+    if (missing.length) {
+      const installed = [...this.catalog.models.keys()].sort().join(', ');
+      throw new UnrecoverableError(
+        encodeFailure('unsupported_language', `This worker has no OCR model for ${missing.join(', ')}. Installed: ${installed}.`),
+      );
+    }
     const started = Date.now();
     const outcome = await this.pdf.processPage({
       path: this.storage.path(job.data.uploadKey),
