@@ -2,6 +2,7 @@
  * Starts the real thing for end-to-end specs: a redis-server of its own on a free port
  * (or REDIS_URL with a unique queue prefix), and the compiled API and worker processes.
  */
+import { Redis } from 'ioredis';
 import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -61,8 +62,9 @@ export class Proc {
   }
 }
 
-export async function startRedis(): Promise<{ url: string; stop: () => Promise<void> }> {
-  if (process.env.REDIS_URL) return { url: process.env.REDIS_URL, stop: async () => undefined };
+/** A redis-server of our own on a free port, or REDIS_URL (shared: `stop()` leaves it running). */
+export async function startRedis(): Promise<{ url: string; shared: boolean; stop: () => Promise<void> }> {
+  if (process.env.REDIS_URL) return { url: process.env.REDIS_URL, shared: true, stop: async () => undefined };
   const port = await freePort();
   const redis = new Proc(
     spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'pipe' }),
@@ -73,7 +75,20 @@ export async function startRedis(): Promise<{ url: string; stop: () => Promise<v
       redis.output.includes('Ready to accept connections') || (redis.child.exitCode !== null && Promise.reject(new Error(redis.output))),
     10_000,
   );
-  return { url: `redis://127.0.0.1:${port}`, stop: async () => void (await redis.stop()) };
+  return { url: `redis://127.0.0.1:${port}`, shared: false, stop: async () => void (await redis.stop()) };
+}
+
+/** Deletes every key under `prefix`, as BullMQ's own tests do, so a shared Redis is left as it was found. */
+export async function removeQueueData(redisUrl: string, prefix: string) {
+  const redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  try {
+    await redis.connect();
+    for await (const keys of redis.scanStream({ match: `${prefix}:*`, count: 1000 }) as AsyncIterable<string[]>) {
+      if (keys.length) await redis.del(...keys);
+    }
+  } finally {
+    redis.disconnect();
+  }
 }
 
 export interface Stack {
@@ -146,7 +161,9 @@ export async function startStack(options: { workers?: number; env?: Record<strin
     startWorker,
     async stop() {
       await Promise.all([api.stop(), ...workers.map((w) => w.stop())]);
-      await ownRedis?.stop();
+      // A Redis we started goes away whole; on any other, only this stack's keys do.
+      if (ownRedis && !ownRedis.shared) await ownRedis.stop();
+      else await removeQueueData(redisUrl, env.QUEUE_PREFIX);
       rmSync(storage, { recursive: true, force: true });
     },
   };

@@ -125,17 +125,32 @@ describe('OCR jobs over HTTP, with a real worker, Redis and tesseract.js', () =>
   });
 
   it('cancels a running job with DELETE and removes its files', async () => {
-    const { body } = await upload(stack.baseUrl, await scannedPdf(4));
+    const { body } = await upload(stack.baseUrl, await scannedPdf(6));
+    // Running for real: a page has finished and others are still to come.
+    await until(
+      'a page to finish',
+      async () => {
+        const job = (await (await fetch(`${stack.baseUrl}/v1/jobs/${body.id}`)).json()) as JobBody;
+        return job.status === 'processing' && job.progress.pagesDone >= 1 && job.progress.pagesDone < 5;
+      },
+      60_000,
+      50,
+    );
     const del = await fetch(`${stack.baseUrl}/v1/jobs/${body.id}`, { method: 'DELETE' });
     expect(del.status).toBe(204);
     const after = (await (await fetch(`${stack.baseUrl}/v1/jobs/${body.id}`)).json()) as JobBody;
-    expect(after).toMatchObject({ status: 'cancelled', result: null });
+    expect(after).toMatchObject({ status: 'cancelled', result: null, progress: { pagesTotal: 6 } });
+    expect(after.progress.pagesDone).toBeGreaterThanOrEqual(1);
     expect((await fetch(`${stack.baseUrl}/v1/jobs/${body.id}/result`)).status).toBe(409);
     expect(existsSync(join(stack.env.STORAGE_DIR, 'uploads', `${body.id}.pdf`))).toBe(false);
 
     // The worker drops the cancelled pages and takes the next job.
     const next = await waitForJob(stack.baseUrl, (await upload(stack.baseUrl, await digitalPdf())).body.id);
     expect(next.status).toBe('completed');
+    // At most the page in flight when the job was cancelled was finished after it.
+    const read = stack.workers[0].output.match(new RegExp(`Page \\d+ of ${body.id}: ocr`, 'g')) ?? [];
+    expect(read.length).toBeLessThanOrEqual(after.progress.pagesDone + 1);
+    expect(read.length).toBeLessThan(6);
   });
 
   it("reports health, over HTTP and to the containers' healthcheck", async () => {

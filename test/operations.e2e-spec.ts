@@ -1,6 +1,11 @@
 import { digitalPdf, scannedPdf } from './fixtures';
 import { freePort, sample, Stack, startProcess, startRedis, startStack, until, upload, waitForJob } from './harness';
 
+// Secrets in force while the logs are written, so that "no secret in the logs" means something.
+const KEY = 'ops-key-0123456789abcdef';
+const ADMIN_PASSWORD = 'admin-password-0123456789';
+const AUTH = { authorization: `Bearer ${KEY}` };
+
 describe('health, metrics and logs of a running service', () => {
   let redis: Awaited<ReturnType<typeof startRedis>>;
   let stack: Stack;
@@ -9,7 +14,11 @@ describe('health, metrics and logs of a running service', () => {
   beforeAll(async () => {
     redis = await startRedis();
     // Production logs, and an engine recycled after every page so that a restart shows up.
-    stack = await startStack({ redisUrl: redis.url, workers: 0, env: { LOG_FORMAT: 'json', OCR_RECYCLE_PAGES: '1' } });
+    stack = await startStack({
+      redisUrl: redis.url,
+      workers: 0,
+      env: { LOG_FORMAT: 'json', OCR_RECYCLE_PAGES: '1', API_KEYS: KEY, ADMIN_USER: 'ops', ADMIN_PASSWORD },
+    });
     const port = await freePort();
     await stack.startWorker({ WORKER_METRICS_PORT: String(port) });
     workerMetricsUrl = `http://127.0.0.1:${port}/metrics`;
@@ -31,10 +40,10 @@ describe('health, metrics and logs of a running service', () => {
   });
 
   it('counts the pages of a job, on the API (all workers) and on the worker itself', async () => {
-    const scanned = await upload(stack.baseUrl, await scannedPdf(2));
-    const digital = await upload(stack.baseUrl, await digitalPdf());
-    expect((await waitForJob(stack.baseUrl, scanned.body.id)).status).toBe('completed');
-    expect((await waitForJob(stack.baseUrl, digital.body.id)).status).toBe('completed');
+    const scanned = await upload(stack.baseUrl, await scannedPdf(2), {}, 'doc.pdf', AUTH);
+    const digital = await upload(stack.baseUrl, await digitalPdf(), {}, 'doc.pdf', AUTH);
+    expect((await waitForJob(stack.baseUrl, scanned.body.id, 120_000, AUTH)).status).toBe('completed');
+    expect((await waitForJob(stack.baseUrl, digital.body.id, 120_000, AUTH)).status).toBe('completed');
 
     const api = await (await fetch(`${stack.baseUrl}/metrics`)).text();
     expect(sample(api, 'ocr_redis_up')).toBe(1);
@@ -65,9 +74,15 @@ describe('health, metrics and logs of a running service', () => {
   });
 
   it('writes one JSON object per line, with the request id and the job id', async () => {
-    const { body } = await upload(stack.baseUrl, await digitalPdf());
-    await waitForJob(stack.baseUrl, body.id);
-    await fetch(`${stack.baseUrl}/v1/jobs/${body.id}`, { headers: { 'x-request-id': 'req-from-proxy-1' } });
+    const { body } = await upload(stack.baseUrl, await digitalPdf(), {}, 'doc.pdf', { 'x-api-key': KEY });
+    await waitForJob(stack.baseUrl, body.id, 120_000, AUTH);
+    await fetch(`${stack.baseUrl}/v1/jobs/${body.id}`, { headers: { 'x-request-id': 'req-from-proxy-1', ...AUTH } });
+    // A wrong key and the dashboard's credentials pass through the logs' reach too.
+    expect((await fetch(`${stack.baseUrl}/v1/jobs/${body.id}`, { headers: { authorization: 'Bearer wrong-key-0123456789' } })).status).toBe(
+      401,
+    );
+    const basic = `Basic ${Buffer.from(`ops:${ADMIN_PASSWORD}`).toString('base64')}`;
+    expect((await fetch(`${stack.baseUrl}/admin/queues`, { headers: { authorization: basic } })).status).toBe(200);
 
     const parse = (output: string) =>
       output
@@ -86,6 +101,10 @@ describe('health, metrics and logs of a running service', () => {
     });
     // Never the headers, which carry keys and credentials.
     expect(stack.api.output).not.toMatch(/authorization|x-api-key/i);
+    for (const secret of [KEY, 'wrong-key-0123456789', ADMIN_PASSWORD, basic.slice(6)]) {
+      expect(stack.api.output).not.toContain(secret);
+      expect(stack.workers[0].output).not.toContain(secret);
+    }
 
     const worker = parse(stack.workers[0].output);
     expect(worker.find((l) => l.jobId === body.id && l.page === 1)).toMatchObject({

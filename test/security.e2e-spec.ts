@@ -1,4 +1,6 @@
 import { createHash } from 'node:crypto';
+import { renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { digitalPdf, scannedPdf } from './fixtures';
 import { freePort, Proc, Stack, startProcess, startRedis, startStack, until, upload, waitForJob } from './harness';
 
@@ -101,6 +103,22 @@ describe('API keys', () => {
     const text = await (await fetch(`${stack.baseUrl}/nowhere`)).text();
     expect(JSON.parse(text)).toEqual(errorBody(404, 'not_found'));
     expect(text).not.toMatch(/\bat .*\.js:\d+/);
+
+    // An unexpected failure: the uploads folder turned into a file, so storing the upload throws.
+    const uploads = join(stack.env.STORAGE_DIR, 'uploads');
+    renameSync(uploads, `${uploads}.away`);
+    writeFileSync(uploads, 'not a folder');
+    try {
+      const { res, body } = await upload(stack.baseUrl, await digitalPdf(), {}, 'doc.pdf', bearer(KEY_A));
+      expect(res.status).toBe(500);
+      expect(body).toEqual(errorBody(500, 'internal_error'));
+      const failure = JSON.stringify(body);
+      expect(failure).not.toMatch(/\bat .*\.js:\d+|ENOTDIR|EEXIST/);
+      expect(failure).not.toContain(stack.env.STORAGE_DIR);
+    } finally {
+      rmSync(uploads);
+      renameSync(`${uploads}.away`, uploads);
+    }
   });
 });
 

@@ -1,4 +1,5 @@
 import { sha256Hex } from './secret';
+import { inspect } from 'node:util';
 import { ConfigError, loadConfig } from './config';
 
 describe('loadConfig', () => {
@@ -32,7 +33,8 @@ describe('loadConfig', () => {
   it('keeps API keys only as digests, plain or given as sha256:', () => {
     const config = loadConfig({ API_KEYS: ` first-key-0123456789 , sha256:${sha256Hex('second-key-0123456789')} ` });
     expect([...config.apiKeys]).toEqual([sha256Hex('first-key-0123456789'), sha256Hex('second-key-0123456789')]);
-    expect(JSON.stringify(config)).not.toContain('first-key');
+    // inspect() shows what a Set holds, where JSON.stringify would print {} whatever it held.
+    expect(inspect(config, { depth: null })).not.toContain('first-key');
     expect(loadConfig({}).apiKeys.size).toBe(0);
   });
 
