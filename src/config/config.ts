@@ -64,6 +64,9 @@ const schema = z.object({
   WORKER_METRICS_PORT: int(0).max(65535).default(9464),
 });
 
+/** Every variable the service reads (deployment manifests are checked against it). */
+export const CONFIG_VARIABLES: readonly string[] = Object.keys(schema.shape);
+
 // Half a credential is a mistake, not a wish to run the dashboard without a login.
 const checkedSchema = schema.superRefine((values, ctx) => {
   if (!values.ADMIN_USER !== !values.ADMIN_PASSWORD) {
