@@ -6,7 +6,6 @@ import { ConfigError, loadConfig } from './config/config';
 import { WorkerModule } from './worker.module';
 import { SHUTDOWN_GRACE_MS } from './worker/shutdown';
 
-
 async function bootstrap() {
   // Fail before Nest starts anything, with a message that names the bad variable.
   loadConfig();
