@@ -9,6 +9,7 @@ import { StorageModule } from './storage/storage.module';
 import { DocumentProcessor } from './worker/document.processor';
 import { EventLoopMonitor } from './worker/event-loop-monitor';
 import { HeartbeatService } from './worker/heartbeat.service';
+import { LocalCopiesListener } from './worker/local-copies.listener';
 import { PageProcessor } from './worker/page.processor';
 import { StorageSweeper } from './worker/storage-sweeper';
 import { WorkerAnnouncer } from './worker/worker-announcer.service';
@@ -25,6 +26,7 @@ import { WorkerAnnouncer } from './worker/worker-announcer.service';
     StorageSweeper,
     EventLoopMonitor,
     HeartbeatService,
+    LocalCopiesListener,
   ],
 })
 export class WorkerModule {}

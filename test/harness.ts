@@ -3,6 +3,10 @@
  * (or REDIS_URL with a unique queue prefix), and the compiled API and worker processes.
  */
 import { Redis } from 'ioredis';
+import { loadConfig } from '../src/config/config';
+import { LocalBackend } from '../src/storage/local.backend';
+import { S3Backend } from '../src/storage/s3.backend';
+import type { StorageBackend } from '../src/storage/storage.backend';
 import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -112,6 +116,13 @@ export async function startS3(
       rmSync(directory, { recursive: true, force: true });
     },
   };
+}
+
+/** The storage a stack's processes use, as the service opens it: to look inside it from a test. */
+export function storageOf(env: Record<string, string>): StorageBackend {
+  const config = loadConfig(env);
+  if (!config.s3) return new LocalBackend(config.storageDir);
+  return new S3Backend(config.s3, { credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY } });
 }
 
 /** Deletes every key under `prefix`, as BullMQ's own tests do, so a shared Redis is left as it was found. */

@@ -22,6 +22,16 @@ const schema = z.object({
     .regex(/^[A-Za-z0-9_-]+$/)
     .default('ocr'),
   STORAGE_DIR: z.string().min(1).default('./storage'),
+  STORAGE_URL: z
+    .string()
+    .regex(/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/[^\s]*)?$/, 'expected s3://bucket or s3://bucket/prefix')
+    .optional(),
+  S3_ENDPOINT: z.url({ protocol: /^https?$/ }).optional(),
+  S3_REGION: z.string().min(1).default('us-east-1'),
+  S3_FORCE_PATH_STYLE: z
+    .enum(['true', 'false'])
+    .default('false')
+    .transform((v) => v === 'true'),
   MAX_UPLOAD_BYTES: int(1).default(50 * 1024 * 1024),
   MAX_PAGES: int(1).default(500),
   OCR_LANGUAGES: languageList.default('eng'),
@@ -121,6 +131,16 @@ function trustProxy(value: string | undefined): boolean | number | string {
   return /^\d+$/.test(value) ? Number(value) : value;
 }
 
+/** The bucket of STORAGE_URL, for S3-compatible object storage. */
+export interface S3Settings {
+  bucket: string;
+  /** Key prefix inside the bucket, without a trailing "/" ('' for none). */
+  prefix: string;
+  endpoint?: string;
+  region: string;
+  forcePathStyle: boolean;
+}
+
 /** Where Redis is: one server from REDIS_URL, or the master that Sentinels name. */
 export interface RedisSettings {
   url: string;
@@ -138,6 +158,8 @@ export class AppConfig {
   readonly redis: RedisSettings;
   readonly queuePrefix: string;
   readonly storageDir: string;
+  /** The bucket of STORAGE_URL; null keeps documents in STORAGE_DIR. */
+  readonly s3: S3Settings | null;
   readonly maxUploadBytes: number;
   readonly maxPages: number;
   readonly ocrLanguages: string;
@@ -179,6 +201,16 @@ export class AppConfig {
     };
     this.queuePrefix = values.QUEUE_PREFIX;
     this.storageDir = values.STORAGE_DIR;
+    const bucket = values.STORAGE_URL ? /^s3:\/\/([^/]+)\/?(.*)$/.exec(values.STORAGE_URL) : null;
+    this.s3 = bucket
+      ? {
+          bucket: bucket[1],
+          prefix: bucket[2].replace(/\/+$/, ''),
+          endpoint: values.S3_ENDPOINT,
+          region: values.S3_REGION,
+          forcePathStyle: values.S3_FORCE_PATH_STYLE,
+        }
+      : null;
     this.maxUploadBytes = values.MAX_UPLOAD_BYTES;
     this.maxPages = values.MAX_PAGES;
     this.ocrLanguages = values.OCR_LANGUAGES;

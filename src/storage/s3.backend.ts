@@ -13,16 +13,8 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import type { S3Settings } from '../config/config';
 import type { StorageBackend, StoredObject } from './storage.backend';
-
-export interface S3Settings {
-  bucket: string;
-  /** Key prefix inside the bucket, without a trailing "/" ('' for none). */
-  prefix: string;
-  endpoint?: string;
-  region: string;
-  forcePathStyle: boolean;
-}
 
 const notFound = (error: unknown) => error instanceof NoSuchKey || (error as { name?: string }).name === 'NotFound';
 

@@ -87,7 +87,7 @@ export class DocumentProcessor extends WorkerHost implements OnApplicationBootst
 
   private async split(job: Job<DocumentJobData>) {
     const id = job.id!;
-    const inspected = await this.pdf.inspect(this.storage.path(job.data.uploadKey));
+    const inspected = await this.pdf.inspect(await this.storage.localFile(job.data.uploadKey));
     if (!inspected.ok) throw new UnrecoverableError(encodeFailure(inspected.code, inspected.message));
     const { pageCount } = inspected;
     if (pageCount === 0) throw new UnrecoverableError(encodeFailure('pdf_empty', 'The PDF has no pages.'));
@@ -129,7 +129,7 @@ export class DocumentProcessor extends WorkerHost implements OnApplicationBootst
     const summary: DocumentSummary = { pageCount: pages.length, text, pages: pages.map(({ lines: _lines, ...rest }): PageSummary => rest) };
     await this.storage.writeJson(this.storage.resultKey(id), full);
     await this.storage.writeJson(this.storage.summaryKey(id), summary);
-    await this.storage.remove(`pages/${id}`);
+    await this.storage.remove(`pages/${id}/`);
     return { pageCount: pages.length };
   }
 }
