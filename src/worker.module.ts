@@ -3,6 +3,7 @@ import { ConfigModule } from './config/config.module';
 import { LoggingModule } from './logging/logging.module';
 import { WorkerMetricsModule } from './metrics/metrics.module';
 import { LanguageCatalog } from './worker/ocr/language-catalog';
+import { OutputPoolService } from './worker/output/output-pool.service';
 import { PdfPoolService } from './worker/pdf/pdf-pool.service';
 import { QueueModule } from './queue/queue.module';
 import { StorageModule } from './storage/storage.module';
@@ -15,6 +16,6 @@ import { StorageSweeper } from './worker/storage-sweeper';
 /** The worker process: the BullMQ processors and the thread pool that runs pdf.js and tesseract.js. */
 @Module({
   imports: [ConfigModule, QueueModule.register('consumer'), StorageModule, LoggingModule, WorkerMetricsModule],
-  providers: [LanguageCatalog, PdfPoolService, DocumentProcessor, PageProcessor, StorageSweeper, EventLoopMonitor, HeartbeatService],
+  providers: [LanguageCatalog, PdfPoolService, OutputPoolService, DocumentProcessor, PageProcessor, StorageSweeper, EventLoopMonitor, HeartbeatService],
 })
 export class WorkerModule {}

@@ -24,6 +24,8 @@ export interface DocumentJobData {
   startedAt?: number;
   /** SHA-256 digest of the API key that created the job (never the key); absent without API_KEYS. */
   owner?: string;
+  /** The upload's file name, cleaned (see downloadBaseName), for the names of its outputs. */
+  fileName?: string;
 }
 
 /** What a finished document job returns; the result itself goes to storage. */

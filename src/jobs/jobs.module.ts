@@ -19,6 +19,8 @@ import { JobsService } from './jobs.service';
         // Streamed to disk under a name of our own; the whole body is never held in memory.
         storage: diskStorage({ destination: storage.incomingDir, filename: (_req, _file, done) => done(null, randomUUID()) }),
         limits: { fileSize: config.maxUploadBytes, files: 1, fields: 10, fieldSize: 1024 },
+        // Browsers and curl send file names in UTF-8 without saying so.
+        defParamCharset: 'utf8',
       }),
     }),
   ],
