@@ -16,6 +16,15 @@ import { StorageSweeper } from './worker/storage-sweeper';
 /** The worker process: the BullMQ processors and the thread pool that runs pdf.js and tesseract.js. */
 @Module({
   imports: [ConfigModule, QueueModule.register('consumer'), StorageModule, LoggingModule, WorkerMetricsModule],
-  providers: [LanguageCatalog, PdfPoolService, OutputPoolService, DocumentProcessor, PageProcessor, StorageSweeper, EventLoopMonitor, HeartbeatService],
+  providers: [
+    LanguageCatalog,
+    PdfPoolService,
+    OutputPoolService,
+    DocumentProcessor,
+    PageProcessor,
+    StorageSweeper,
+    EventLoopMonitor,
+    HeartbeatService,
+  ],
 })
 export class WorkerModule {}

@@ -30,7 +30,6 @@ function hocrHead(meta: OutputMeta, pageCount: number, language: string | null):
 `;
 }
 
-
 /**
  * One `ocr_page`: its bbox in pixels at `scan_res`, `ppageno` counted from 0 as hOCR
  * wants, then one content area and paragraph holding the page's lines and words.

@@ -49,7 +49,11 @@ const POLL_HEADER = {
     schema: { type: 'integer' },
   },
 };
-const PAGE_NUMBER = ApiParam({ name: 'page', description: 'A page number of the uploaded PDF, from 1.', schema: { type: 'integer', minimum: 1 } });
+const PAGE_NUMBER = ApiParam({
+  name: 'page',
+  description: 'A page number of the uploaded PDF, from 1.',
+  schema: { type: 'integer', minimum: 1 },
+});
 const FILE_HEADERS = {
   'Content-Disposition': { description: 'A file name made from the uploaded one.', schema: { type: 'string' } },
   ETag: { description: 'Send it back as `If-None-Match` to get `304` while the output is unchanged.', schema: { type: 'string' } },
@@ -60,9 +64,12 @@ function resultContent(formats: readonly ResultFormat[]) {
   const schemas: Record<ResultFormat, object> = {
     json: { $ref: getSchemaPath(formats.includes('pdf') ? FullResultDto : PageResultDto) },
     txt: { type: 'string', description: 'The text, pages separated by form feeds (`\\f`), lines in reading order.' },
-    hocr: { type: 'string', description: 'hOCR 1.2 (XHTML): `ocr_page`, `ocr_carea`, `ocr_par`, `ocr_line`, `ocrx_word` with `bbox` and `x_wconf`.' },
+    hocr: {
+      type: 'string',
+      description: 'hOCR 1.2 (XHTML): `ocr_page`, `ocr_carea`, `ocr_par`, `ocr_line`, `ocrx_word` with `bbox` and `x_wconf`.',
+    },
     alto: { type: 'string', description: 'ALTO 4.4, `MeasurementUnit` pixel; `WC` is word confidence.' },
-    pdf: { type: 'string', format: 'binary', description: 'The uploaded PDF with an invisible text layer over every OCR\'d page.' },
+    pdf: { type: 'string', format: 'binary', description: "The uploaded PDF with an invisible text layer over every OCR'd page." },
   };
   return Object.fromEntries(formats.map((f) => [FORMAT_INFO[f].mediaType, { schema: schemas[f] }]));
 }

@@ -63,4 +63,3 @@ export async function writeSearchablePdf(task: PdfOutputTask): Promise<PdfOutcom
     return { ok: false, message: (error as Error).message };
   }
 }
-

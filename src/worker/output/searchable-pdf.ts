@@ -114,7 +114,9 @@ function textLayer(page: PDFPage, result: PageResult, fontKey: PDFName, codes: C
       const size = across / 1.001;
       const lift = size / 1000;
       const stretch = (100 * along) / ((size * glyphs * GLYPHLESS_ADVANCE) / 1000);
-      ops.push(`${fontKey.asString()} ${num(size)} Tf ${num(stretch)} Tz ${cos} ${sin} ${-sin} ${cos} ${num(x - sin * lift)} ${num(y + cos * lift)} Tm <${hex}> Tj`);
+      ops.push(
+        `${fontKey.asString()} ${num(size)} Tf ${num(stretch)} Tz ${cos} ${sin} ${-sin} ${cos} ${num(x - sin * lift)} ${num(y + cos * lift)} Tm <${hex}> Tj`,
+      );
     }
   }
   ops.push('ET', 'Q');
