@@ -10,6 +10,7 @@ import { StorageModule } from './storage/storage.module';
 import { DocumentProcessor } from './worker/document.processor';
 import { EventLoopMonitor } from './worker/event-loop-monitor';
 import { HeartbeatService } from './worker/heartbeat.service';
+import { ImageProcessor } from './worker/image.processor';
 import { PageProcessor } from './worker/page.processor';
 import { StorageSweeper } from './worker/storage-sweeper';
 
@@ -22,6 +23,7 @@ import { StorageSweeper } from './worker/storage-sweeper';
     OutputPoolService,
     DocumentProcessor,
     PageProcessor,
+    ImageProcessor,
     StorageSweeper,
     EventLoopMonitor,
     HeartbeatService,

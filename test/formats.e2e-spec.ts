@@ -2,6 +2,7 @@
  * The outputs other tools read, checked with those tools: poppler (pdfinfo, pdftotext,
  * pdftoppm), qpdf and xmllint, against the ALTO 4.4 schema in ../shared/schemas.
  */
+import { createCanvas, loadImage } from '@napi-rs/canvas';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { get as httpGet } from 'node:http';
@@ -318,6 +319,51 @@ describe('result formats: searchable PDF, hOCR, ALTO, text, per page', () => {
       expect(res.status).toBe(404);
       expect(((await res.json()) as { code: string }).code).toBe('page_not_found');
     }
+  });
+
+  it('renders a page as a PNG of the width asked for and the page as shown, once, then serves it from storage', async () => {
+    const pngSize = (png: Buffer) => ({
+      signature: png.subarray(0, 8).toString('hex'),
+      width: png.readUInt32BE(16),
+      height: png.readUInt32BE(20),
+    });
+    const url = (page: number, query = '') => `${stack.baseUrl}/v1/jobs/${id}/pages/${page}/image${query}`;
+
+    // Page 3 is stored 144 x 432 pt and shown 432 x 144 through /Rotate: the image is as shown.
+    const first = await get(url(3, '?width=600'));
+    expect(first.res.status).toBe(200);
+    expect(first.res.headers.get('content-type')).toBe('image/png');
+    expect(Number(first.res.headers.get('content-length'))).toBe(first.body.length);
+    expect(pngSize(first.body)).toEqual({ signature: '89504e470d0a1a0a', width: 600, height: 200 });
+
+    // Text, not a blank page: the first line's words are dark where the JSON says they are.
+    const image = await loadImage(first.body);
+    const canvas = createCanvas(image.width, image.height);
+    const ctx = canvas.getContext('2d');
+    ctx.drawImage(image, 0, 0);
+    const k = 600 / full.pages[2].width;
+    const box = full.pages[2].lines[0].bbox;
+    const { data } = ctx.getImageData(
+      Math.floor(box.x0 * k),
+      Math.floor(box.y0 * k),
+      Math.ceil((box.x1 - box.x0) * k),
+      Math.ceil((box.y1 - box.y0) * k),
+    );
+    let dark = 0;
+    for (let i = 0; i < data.length; i += 4) if (data[i] < 128) dark++;
+    expect(dark / (data.length / 4)).toBeGreaterThan(0.05);
+
+    const again = await get(url(3, '?width=600'));
+    expect(again.body.equals(first.body)).toBe(true);
+    expect(again.res.headers.get('etag')).toBe(first.res.headers.get('etag'));
+
+    expect(pngSize((await get(url(1))).body)).toMatchObject({ width: 1000, height: 333 });
+    for (const width of ['0', '2001', 'wide']) {
+      const res = await fetch(url(1, `?width=${width}`));
+      expect(res.status).toBe(400);
+      expect(((await res.json()) as { code: string }).code).toBe('invalid_option');
+    }
+    expect((await fetch(url(9))).status).toBe(404);
   });
 
   it('makes a multi-page scan searchable, page by page', async () => {

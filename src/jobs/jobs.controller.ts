@@ -32,6 +32,7 @@ import {
 } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { FORMAT_INFO, PAGE_FORMATS, RESULT_FORMATS, type ResultFormat } from '../contract/formats';
+import { DEFAULT_IMAGE_WIDTH, MAX_IMAGE_WIDTH } from '../contract/queues';
 import { ApiError } from '../errors/api-error';
 import { Owner } from '../auth/owner.decorator';
 import { JobLogInterceptor } from '../logging/job-log.interceptor';
@@ -78,6 +79,15 @@ function resultContent(formats: readonly ResultFormat[]) {
 function pageNumber(value: string): number {
   if (!/^[1-9]\d{0,5}$/.test(value)) throw new ApiError(HttpStatus.NOT_FOUND, 'page_not_found', `"${value}" is not a page number.`);
   return Number(value);
+}
+
+function imageWidth(value: string | undefined): number {
+  if (value === undefined) return DEFAULT_IMAGE_WIDTH;
+  const width = /^\d{1,5}$/.test(value) ? Number(value) : NaN;
+  if (!(width >= 1 && width <= MAX_IMAGE_WIDTH)) {
+    throw new ApiError(HttpStatus.BAD_REQUEST, 'invalid_option', `"width" must be a whole number of pixels from 1 to ${MAX_IMAGE_WIDTH}.`);
+  }
+  return width;
 }
 
 /**
@@ -211,6 +221,41 @@ export class JobsController {
   ) {
     const chosen = negotiateFormat(PAGE_FORMATS, format, req);
     await sendStored(res, await this.jobs.pageOutput(id, pageNumber(page), chosen, owner));
+  }
+
+  @Get(':id/pages/:page/image')
+  @ApiOperation({
+    operationId: 'getJobPageImage',
+    summary: 'One page as a PNG, to show with the word boxes over it',
+    description:
+      'The page as displayed (its /Rotate applied), `width` pixels wide: word boxes, in points from the top-left corner, ' +
+      'scale by `width / page.width`. Rendered by a worker the first time it is asked for (the request waits up to 30 s), ' +
+      'then kept with the job and streamed with `ETag`.',
+  })
+  @JOB_ID
+  @PAGE_NUMBER
+  @ApiQuery({
+    name: 'width',
+    required: false,
+    schema: { type: 'integer', minimum: 1, maximum: MAX_IMAGE_WIDTH, default: DEFAULT_IMAGE_WIDTH },
+    description: `Width in pixels, at most ${MAX_IMAGE_WIDTH}; the height follows the page's proportions.`,
+  })
+  @ApiOkResponse({ headers: FILE_HEADERS, content: { 'image/png': { schema: { type: 'string', format: 'binary' } } } })
+  @ApiErrors({
+    400: ['invalid_option'],
+    404: ['job_not_found', 'page_not_found'],
+    409: ['job_not_finished'],
+    422: ['page_too_large', 'pdf_invalid'],
+    503: ['image_pending'],
+  })
+  async pageImage(
+    @Param('id') id: string,
+    @Param('page') page: string,
+    @Query('width') width: string | undefined,
+    @Owner() owner: string | null,
+    @Res() res: Response,
+  ) {
+    await sendStored(res, await this.jobs.pageImage(id, pageNumber(page), imageWidth(width), owner));
   }
 
   @Delete(':id')

@@ -8,6 +8,7 @@ import { StorageModule } from '../storage/storage.module';
 import { StorageService } from '../storage/storage.service';
 import { JobsController } from './jobs.controller';
 import { JobsService } from './jobs.service';
+import { PageImagesService } from './page-images.service';
 
 @Module({
   imports: [
@@ -25,6 +26,6 @@ import { JobsService } from './jobs.service';
     }),
   ],
   controllers: [JobsController],
-  providers: [JobsService, LanguageCatalog],
+  providers: [JobsService, PageImagesService, LanguageCatalog],
 })
 export class JobsModule {}

@@ -12,6 +12,7 @@ import { DOCUMENT_JOB, DocumentJobData, type DocumentsQueue, InjectDocumentsQueu
 import type { DocumentSummary } from '../contract/results';
 import { withTimeout } from '../queue/with-timeout';
 import { StorageService } from '../storage/storage.service';
+import { PageImagesService } from './page-images.service';
 import { cancelledView, jobView, JobView, statusOf } from '../contract/job-view';
 
 export interface UploadFields {
@@ -52,6 +53,7 @@ export class JobsService {
     private readonly storage: StorageService,
     private readonly languages: LanguageCatalog,
     private readonly cancellations: CancellationService,
+    private readonly images: PageImagesService,
   ) {}
 
   /**
@@ -108,6 +110,22 @@ export class JobsService {
   /** The same for one page of a finished job. */
   async pageOutput(id: string, page: number, format: PageFormat, owner: string | null): Promise<StoredOutput> {
     const job = await this.finishedJob(id, owner);
+    this.checkPage(job, page);
+    return this.stored(job, this.storage.pageOutputKey(id, page, format), format, `-p${page}`);
+  }
+
+  /** A page image, rendered by a worker the first time it is asked for, then kept with the job. */
+  async pageImage(id: string, page: number, width: number, owner: string | null): Promise<StoredOutput> {
+    const job = await this.finishedJob(id, owner);
+    this.checkPage(job, page);
+    const key = this.storage.imageKey(id, page, width);
+    if (!(await this.storage.stat(key))) {
+      await this.images.render({ documentId: id, uploadKey: job.data.uploadKey, page, width });
+    }
+    return { path: this.storage.path(key), contentType: 'image/png', fileName: `${downloadBaseName(job.data.fileName)}-p${page}.png` };
+  }
+
+  private checkPage(job: Job<DocumentJobData>, page: number) {
     const pages = job.data.pageNumbers ?? [];
     if (!pages.includes(page)) {
       throw new ApiError(
@@ -116,7 +134,6 @@ export class JobsService {
         `The job has no page ${page}; it processed ${pages.length} page${pages.length === 1 ? '' : 's'}: ${pageList(pages)}.`,
       );
     }
-    return this.stored(job, this.storage.pageOutputKey(id, page, format), format, `-p${page}`);
   }
 
   private async stored(job: Job<DocumentJobData>, key: string, format: ResultFormat, suffix: string): Promise<StoredOutput> {
