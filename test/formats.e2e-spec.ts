@@ -28,7 +28,7 @@ interface Page {
   rotation: number;
   dpi: number | null;
   language: string | null;
-  lines: { words: { text: string; confidence: number | null; bbox: Box }[] }[];
+  lines: { bbox: Box; words: { text: string; confidence: number | null; bbox: Box }[] }[];
 }
 interface FullResult {
   pageCount: number;
