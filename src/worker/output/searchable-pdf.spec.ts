@@ -1,4 +1,4 @@
-import { degrees, fill, PDFDict, PDFDocument, PDFName, PDFRawStream, PDFRef, rectangle, scale, StandardFonts } from 'pdf-lib';
+import { degrees, fill, PDFArray, PDFDict, PDFDocument, PDFName, PDFRawStream, PDFRef, rectangle, scale, StandardFonts } from 'pdf-lib';
 import { inflateSync } from 'node:zlib';
 import type { PageResult } from '../../contract/results';
 import { glyphlessFont } from './glyphless-font';
@@ -24,7 +24,7 @@ function ocrPage(page: number, text: string, fields: Partial<PageResult> = {}): 
 }
 
 const streamText = (doc: PDFDocument, ref: PDFRef) => {
-  const stream = doc.context.lookup(ref, PDFRawStream);
+  const stream = doc.context.lookup(ref) as PDFRawStream;
   const bytes = stream.dict.get(PDFName.of('Filter')) ? inflateSync(stream.contents) : Buffer.from(stream.contents);
   return bytes.toString('latin1');
 };
@@ -89,7 +89,7 @@ describe('searchablePdf', () => {
       [100, 200, 90],
     ]);
 
-    const contents = (page: typeof second) => page.node.Contents()!.asArray() as PDFRef[];
+    const contents = (page: typeof second) => (page.node.Contents() as PDFArray).asArray() as PDFRef[];
     const layer = streamText(doc, contents(second).at(-1)!);
     expect(layer).toMatch(/^q\n1 0 0 1 0 0 cm\nBT\n3 Tr\n/);
     expect(layer).toContain('<00010002000300040005> Tj');
