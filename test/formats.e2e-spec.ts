@@ -4,7 +4,7 @@
  */
 import { createCanvas, loadImage } from '@napi-rs/canvas';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { get as httpGet } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -381,5 +381,13 @@ describe('result formats: searchable PDF, hOCR, ALTO, text, per page', () => {
     const pages = tool('pdftotext', ['INPUT', '-'], pdf).stdout.split('\f');
     expect(squash(pages[0])).toBe(SCANNED_LINES.join(' '));
     expect(squash(pages[1])).toBe(SCANNED_LINES.join(' '));
+
+    // The outputs live as long as the job: DELETE takes them all, page images included.
+    expect((await fetch(`${stack.baseUrl}/v1/jobs/${body.id}/pages/1/image?width=100`)).status).toBe(200);
+    const stored = () =>
+      ['results', 'pages', 'images'].flatMap((d) => readdirSync(join(stack.env.STORAGE_DIR, d)).filter((name) => name.startsWith(body.id)));
+    expect(stored().length).toBeGreaterThanOrEqual(7);
+    expect((await fetch(`${stack.baseUrl}/v1/jobs/${body.id}`, { method: 'DELETE' })).status).toBe(204);
+    expect(stored()).toEqual([]);
   });
 });
