@@ -106,6 +106,21 @@ describe('searchablePdf', () => {
     expect(toUnicode).toContain('<0006> <D835DD18>');
   });
 
+  it.each([
+    // rotation, box (shown page, y down), text matrix: direction, then baseline origin (y up)
+    [0, { x0: 10, y0: 10, x1: 100, y1: 30 }, /1 0 0 1 10 70\.02 Tm/],
+    [90, { x0: 10, y0: 10, x1: 30, y1: 90 }, /0 1 -1 0 29\.98 10 Tm/],
+    [180, { x0: 10, y0: 10, x1: 100, y1: 30 }, /-1 0 0 -1 100 89\.98 Tm/],
+    [270, { x0: 10, y0: 10, x1: 30, y1: 90 }, /0 -1 1 0 10\.02 90 Tm/],
+  ])('runs the words of a page whose text was turned by %i degrees along their boxes', async (rotation, bbox, matrix) => {
+    const { bytes } = await source();
+    const page = ocrPage(2, 'Sideways', { rotation: rotation as PageResult['rotation'] });
+    page.lines = [{ ...page.lines[0], bbox, words: [{ ...page.lines[0].words[0], bbox }] }];
+    const doc = await PDFDocument.load(await searchablePdf(bytes, [page]));
+    const contents = (doc.getPages()[1].node.Contents() as PDFArray).asArray() as PDFRef[];
+    expect(streamText(doc, contents.at(-1)!)).toMatch(matrix);
+  });
+
   it("returns the upload as it was when no page was OCR'd", async () => {
     const { bytes } = await source();
     expect(await searchablePdf(bytes, [])).toBe(bytes);
