@@ -1,11 +1,15 @@
 import { OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
 import { Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { Job, UnrecoverableError, WaitingChildrenError } from 'bullmq';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { AppConfig } from '../config/config';
 import { encodeFailure, decodeFailure } from '../contract/failures';
 import { withJobContext } from '../logging/job-context';
 import { WorkerMetrics } from '../metrics/worker.metrics';
 import type { DocumentResult, DocumentSummary, PageResult, PageSummary } from '../contract/results';
+import { downloadBaseName } from '../contract/formats';
+import { OutputPoolService } from './output/output-pool.service';
 import { PdfPoolService } from './pdf/pdf-pool.service';
 import { CancellationService } from '../queue/cancellation.service';
 import { PageSelectionError, selectPages } from '../contract/page-selection';
@@ -20,6 +24,12 @@ import {
   workerOptions,
 } from '../contract/queues';
 import { StorageService } from '../storage/storage.service';
+
+const versionOf = (packageJson: string) => (JSON.parse(readFileSync(packageJson, 'utf8')) as { version: string }).version;
+/** Named in the hOCR and ALTO files, as their readers expect. */
+const SOFTWARE = { name: 'ocr-service', version: versionOf(join(__dirname, '..', '..', 'package.json')) };
+const TESSERACT_VERSION = versionOf(require.resolve('tesseract.js/package.json'));
+const PDFJS_VERSION = versionOf(require.resolve('pdfjs-dist/package.json'));
 
 /**
  * A document job runs twice: first it inspects the PDF and fans out one child job per
@@ -37,6 +47,7 @@ export class DocumentProcessor extends WorkerHost implements OnApplicationBootst
     private readonly cancellations: CancellationService,
     @InjectPagesQueue() private readonly pages: PagesQueue,
     private readonly metrics: WorkerMetrics,
+    private readonly outputs: OutputPoolService,
   ) {
     super();
   }
@@ -128,8 +139,49 @@ export class DocumentProcessor extends WorkerHost implements OnApplicationBootst
     const full: DocumentResult = { pageCount: pages.length, text, pages };
     const summary: DocumentSummary = { pageCount: pages.length, text, pages: pages.map(({ lines: _lines, ...rest }): PageSummary => rest) };
     await this.storage.writeJson(this.storage.resultKey(id), full);
+    await this.writeOutputs(job, numbers);
+    // Last: the API reads a document's outputs only once its summary exists.
     await this.storage.writeJson(this.storage.summaryKey(id), summary);
-    await this.storage.remove(`pages/${id}`);
     return { pageCount: pages.length };
+  }
+
+  /**
+   * Every format a client may ask for, written once now rather than on each request; the
+   * page results stay too, for GET /v1/jobs/{id}/pages/{n}. A PDF that pdf-lib cannot
+   * rewrite leaves the document without its searchable PDF, not failed.
+   */
+  private async writeOutputs(job: Job<DocumentJobData>, numbers: number[]) {
+    const id = job.id!;
+    const { storage } = this;
+    const title = `${downloadBaseName(job.data.fileName)}.pdf`;
+    const system = `${SOFTWARE.name} ${SOFTWARE.version} (tesseract.js ${TESSERACT_VERSION}, pdf.js ${PDFJS_VERSION})`;
+    const result = storage.path(storage.resultKey(id));
+    const pageTargets = Object.fromEntries(
+      numbers.map((n) => [
+        n,
+        {
+          txt: storage.path(storage.pageOutputKey(id, n, 'txt')),
+          hocr: storage.path(storage.pageOutputKey(id, n, 'hocr')),
+          alto: storage.path(storage.pageOutputKey(id, n, 'alto')),
+        },
+      ]),
+    );
+    await this.outputs.writeTextOutputs({
+      result,
+      meta: { title, system },
+      software: SOFTWARE,
+      document: {
+        txt: storage.path(storage.outputKey(id, 'txt')),
+        hocr: storage.path(storage.outputKey(id, 'hocr')),
+        alto: storage.path(storage.outputKey(id, 'alto')),
+      },
+      pages: pageTargets,
+    });
+    const pdf = await this.outputs.writeSearchablePdf({
+      result,
+      upload: storage.path(job.data.uploadKey),
+      target: storage.path(storage.outputKey(id, 'pdf')),
+    });
+    if (!pdf.ok) this.logger.warn(`Document ${id}: no searchable PDF: ${pdf.message}`);
   }
 }
