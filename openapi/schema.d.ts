@@ -42,8 +42,51 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The full result (lines, words, boxes) or its plain text */
+        /**
+         * The result in one format: JSON (lines, words, boxes), text, hOCR, ALTO or the searchable PDF
+         * @description Chosen by `format`, or else by `Accept`. Each format is made once, when the job completes, and streamed from storage with `Content-Length` and `ETag` (send `If-None-Match` for a `304`). `Content-Disposition` names the file after the upload.
+         */
         get: operations["getJobResult"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/jobs/{id}/pages/{page}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One page of the result: its JSON (lines, words, boxes), text, hOCR or ALTO
+         * @description Like `/result`, for one page; `page` is the page number in the uploaded PDF.
+         */
+        get: operations["getJobPage"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/jobs/{id}/pages/{page}/image": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One page as a PNG, to show with the word boxes over it
+         * @description The page as displayed (its /Rotate applied), `width` pixels wide: word boxes, in points from the top-left corner, scale by `width / page.width`. Rendered by a worker the first time it is asked for (the request waits up to 30 s), then kept with the job and streamed with `ETag`.
+         */
+        get: operations["getJobPageImage"];
         put?: never;
         post?: never;
         delete?: never;
@@ -510,8 +553,8 @@ export interface operations {
     getJobResult: {
         parameters: {
             query?: {
-                /** @description `txt` (or `Accept: text/plain`) for the plain text. */
-                format?: "json" | "txt";
+                /** @description `json` (default), `txt` (pages separated by form feeds), `hocr` (XHTML), `alto` (ALTO 4.4 XML) or `pdf` (the upload with an invisible text layer). Without it, `Accept` decides: `application/json`, `text/plain`, `text/vnd.hocr+html` or `text/html`, `application/alto+xml` or `application/xml`, `application/pdf`. */
+                format?: "json" | "txt" | "hocr" | "alto" | "pdf";
             };
             header?: never;
             path: {
@@ -524,11 +567,18 @@ export interface operations {
         responses: {
             200: {
                 headers: {
+                    /** @description A file name made from the uploaded one. */
+                    "Content-Disposition"?: string;
+                    /** @description Send it back as `If-None-Match` to get `304` while the output is unchanged. */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["FullResult"];
                     "text/plain": string;
+                    "text/vnd.hocr+html": string;
+                    "application/alto+xml": string;
+                    "application/pdf": Blob;
                 };
             };
             /** @description `code`: `unauthorized` */
@@ -549,8 +599,26 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description `code`: `format_not_supported` */
+            406: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description `code`: `job_not_finished` */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `code`: `format_unavailable` */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -579,6 +647,219 @@ export interface operations {
                 };
             };
             /** @description `code`: `queue_unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getJobPage: {
+        parameters: {
+            query?: {
+                /** @description As for `/result`, without `pdf`. */
+                format?: "json" | "txt" | "hocr" | "alto";
+            };
+            header?: never;
+            path: {
+                /** @description The job id from `POST /v1/jobs`. */
+                id: string;
+                /** @description A page number of the uploaded PDF, from 1. */
+                page: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    /** @description A file name made from the uploaded one. */
+                    "Content-Disposition"?: string;
+                    /** @description Send it back as `If-None-Match` to get `304` while the output is unchanged. */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page"];
+                    "text/plain": string;
+                    "text/vnd.hocr+html": string;
+                    "application/alto+xml": string;
+                };
+            };
+            /** @description `code`: `unauthorized` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `code`: `job_not_found`, `page_not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `code`: `format_not_supported` */
+            406: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `code`: `job_not_finished` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `code`: `format_unavailable` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `code`: `rate_limited` */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `code`: `internal_error` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `code`: `queue_unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getJobPageImage: {
+        parameters: {
+            query?: {
+                /** @description Width in pixels, at most 2000; the height follows the page's proportions. */
+                width?: number;
+            };
+            header?: never;
+            path: {
+                /** @description The job id from `POST /v1/jobs`. */
+                id: string;
+                /** @description A page number of the uploaded PDF, from 1. */
+                page: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    /** @description A file name made from the uploaded one. */
+                    "Content-Disposition"?: string;
+                    /** @description Send it back as `If-None-Match` to get `304` while the output is unchanged. */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/png": Blob;
+                };
+            };
+            /** @description `code`: `invalid_option` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `code`: `unauthorized` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `code`: `job_not_found`, `page_not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `code`: `job_not_finished` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `code`: `page_too_large`, `pdf_invalid` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `code`: `rate_limited` */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `code`: `internal_error` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `code`: `image_pending` */
             503: {
                 headers: {
                     [name: string]: unknown;

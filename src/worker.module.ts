@@ -3,12 +3,14 @@ import { ConfigModule } from './config/config.module';
 import { LoggingModule } from './logging/logging.module';
 import { WorkerMetricsModule } from './metrics/metrics.module';
 import { LanguageCatalog } from './worker/ocr/language-catalog';
+import { OutputPoolService } from './worker/output/output-pool.service';
 import { PdfPoolService } from './worker/pdf/pdf-pool.service';
 import { QueueModule } from './queue/queue.module';
 import { StorageModule } from './storage/storage.module';
 import { DocumentProcessor } from './worker/document.processor';
 import { EventLoopMonitor } from './worker/event-loop-monitor';
 import { HeartbeatService } from './worker/heartbeat.service';
+import { ImageProcessor } from './worker/image.processor';
 import { LocalCopiesListener } from './worker/local-copies.listener';
 import { PageProcessor } from './worker/page.processor';
 import { StorageSweeper } from './worker/storage-sweeper';
@@ -21,8 +23,10 @@ import { WorkerAnnouncer } from './worker/worker-announcer.service';
     LanguageCatalog,
     WorkerAnnouncer,
     PdfPoolService,
+    OutputPoolService,
     DocumentProcessor,
     PageProcessor,
+    ImageProcessor,
     StorageSweeper,
     EventLoopMonitor,
     HeartbeatService,

@@ -4,13 +4,13 @@
 import { createCanvas, GlobalFonts, loadImage } from '@napi-rs/canvas';
 import { createHash } from 'node:crypto';
 import { dirname, join } from 'node:path';
-import { PDFDocument, StandardFonts } from 'pdf-lib';
+import fontkit from '@pdf-lib/fontkit';
+import { readFileSync } from 'node:fs';
+import { degrees, PDFDocument, StandardFonts } from 'pdf-lib';
 
 const FONT = 'Liberation Sans';
-GlobalFonts.registerFromPath(
-  join(dirname(require.resolve('pdfjs-dist/package.json')), 'standard_fonts', 'LiberationSans-Regular.ttf'),
-  FONT,
-);
+const FONT_FILE = join(dirname(require.resolve('pdfjs-dist/package.json')), 'standard_fonts', 'LiberationSans-Regular.ttf');
+GlobalFonts.registerFromPath(FONT_FILE, FONT);
 
 export const SCANNED_LINES = ['The quick brown fox jumps over', 'the lazy dog near 42 green trees.'];
 export const DIGITAL_LINES = ['Quarterly report for Acme Widgets', 'Revenue grew by 17 percent this year.'];
@@ -100,6 +100,41 @@ export async function mixedPdf(): Promise<Buffer> {
   const pdf = await PDFDocument.create();
   await addTextPage(pdf, DIGITAL_LINES);
   await addImagePage(pdf, SCANNED_LINES);
+  return Buffer.from(await pdf.save());
+}
+
+/** Greek and Cyrillic, which Liberation Sans covers: text beyond Latin-1 in a text layer. */
+export const NON_LATIN_LINES = ['Ελληνικό κείμενο για δοκιμή', 'Русский текст для проверки'];
+
+/**
+ * What a scanner that knows which way up the sheet was makes of a landscape page: the
+ * image stored sideways, and /Rotate turning it upright for display.
+ */
+async function addRotatedImagePage(pdf: PDFDocument, lines: string[]) {
+  const png = await pdf.embedPng(await turnedPng(textImagePng(lines), 90));
+  const page = pdf.addPage([png.width * 0.24, png.height * 0.24]);
+  page.drawImage(png, { x: 0, y: 0, width: page.getWidth(), height: page.getHeight() });
+  page.setRotation(degrees(270));
+}
+
+/** A text-layer page in an embedded TrueType font, so that its text is not limited to WinAnsi. */
+async function addNonLatinTextPage(pdf: PDFDocument, lines: string[]) {
+  pdf.registerFontkit(fontkit);
+  const font = await pdf.embedFont(readFileSync(FONT_FILE));
+  const page = pdf.addPage([432, 144]);
+  lines.forEach((line, i) => page.drawText(line, { x: 36, y: 100 - i * 24, size: 14, font }));
+}
+
+/**
+ * Every kind of page a searchable PDF must handle: born-digital, scanned, scanned and shown
+ * through /Rotate, and born-digital in Greek and Cyrillic.
+ */
+export async function mixedKindsPdf(): Promise<Buffer> {
+  const pdf = await PDFDocument.create();
+  await addTextPage(pdf, DIGITAL_LINES);
+  await addImagePage(pdf, SCANNED_LINES);
+  await addRotatedImagePage(pdf, SCANNED_LINES);
+  await addNonLatinTextPage(pdf, NON_LATIN_LINES);
   return Buffer.from(await pdf.save());
 }
 

@@ -77,13 +77,21 @@ describe('the OpenAPI document', () => {
     expect(job.result?.pages.map((p) => p.source)).toEqual(['text']);
 
     const full = await client.GET('/v1/jobs/{id}/result', { params: { path: { id } } });
-    // The operation answers JSON or text; without format=txt it is JSON.
-    if (typeof full.data !== 'object') throw new Error(`Expected the JSON result, got ${typeof full.data}`);
+    // The operation answers JSON, text or a PDF; without format it is JSON.
+    if (typeof full.data !== 'object' || !('pages' in full.data)) throw new Error(`Expected the JSON result, got ${typeof full.data}`);
     expect(full.data.pages[0].lines.map((l) => l.text)).toEqual(DIGITAL_LINES);
     expect(full.data.pages[0].lines[0].words[0]).toMatchObject({ text: 'Quarterly', confidence: null, bbox: { x0: expect.any(Number) } });
 
     const text = await client.GET('/v1/jobs/{id}/result', { params: { path: { id }, query: { format: 'txt' } }, parseAs: 'text' });
     expect(text.data).toBe(DIGITAL_LINES.join('\n'));
+
+    const pdf = await client.GET('/v1/jobs/{id}/result', { params: { path: { id }, query: { format: 'pdf' } }, parseAs: 'blob' });
+    expect(pdf.response.headers.get('content-type')).toBe('application/pdf');
+    expect(
+      Buffer.from(await (pdf.data as Blob).arrayBuffer())
+        .subarray(0, 5)
+        .toString(),
+    ).toBe('%PDF-');
 
     expect((await client.DELETE('/v1/jobs/{id}', { params: { path: { id } } })).response.status).toBe(204);
     const gone = await client.GET('/v1/jobs/{id}/result', { params: { path: { id } } });

@@ -6,6 +6,12 @@ export const DOCUMENTS_QUEUE = 'documents';
 export const PAGES_QUEUE = 'pages';
 export const DOCUMENT_JOB = 'document';
 export const PAGE_JOB = 'page';
+export const IMAGES_QUEUE = 'images';
+export const IMAGE_JOB = 'image';
+
+/** Widest page image GET /v1/jobs/{id}/pages/{n}/image renders, and what it renders without ?width=. */
+export const MAX_IMAGE_WIDTH = 2000;
+export const DEFAULT_IMAGE_WIDTH = 1000;
 
 export const OCR_MODES = ['auto', 'always', 'never'] as const;
 export type OcrMode = (typeof OCR_MODES)[number];
@@ -24,6 +30,8 @@ export interface DocumentJobData {
   startedAt?: number;
   /** SHA-256 digest of the API key that created the job (never the key); absent without API_KEYS. */
   owner?: string;
+  /** The upload's file name, cleaned (see downloadBaseName), for the names of its outputs. */
+  fileName?: string;
 }
 
 /** What a finished document job returns; the result itself goes to storage. */
@@ -45,12 +53,22 @@ export interface PageJobResult {
   source: 'text' | 'ocr';
 }
 
+/** A page rendered as a PNG on request; the worker writes it to storage's imageKey. */
+export interface ImageJobData {
+  documentId: string;
+  uploadKey: string;
+  page: number;
+  width: number;
+}
+
 export type DocumentsQueue = Queue<DocumentJobData, DocumentJobResult, typeof DOCUMENT_JOB>;
 export type PagesQueue = Queue<PageJobData, PageJobResult, typeof PAGE_JOB>;
+export type ImagesQueue = Queue<ImageJobData, void, typeof IMAGE_JOB>;
 
 /** Typed injection: `@InjectDocumentsQueue() documents: DocumentsQueue`. */
 export const InjectDocumentsQueue = () => InjectQueue(DOCUMENTS_QUEUE);
 export const InjectPagesQueue = () => InjectQueue(PAGES_QUEUE);
+export const InjectImagesQueue = () => InjectQueue(IMAGES_QUEUE);
 
 /**
  * Options of both queues' workers: BullMQ keeps per-minute completed and failed counts in
@@ -60,6 +78,15 @@ export const workerOptions = { metrics: { maxDataPoints: 7 * 24 * 60 } };
 
 /** Page job id: deterministic so a retried inspection does not enqueue a page twice. */
 export const pageJobId = (documentId: string, page: number) => `${documentId}.p${page}`;
+
+/** Image job id: a second request for the same image while it renders waits for the same job. */
+export const imageJobId = (documentId: string, page: number, width: number) => `${documentId}.p${page}.w${width}`;
+
+/**
+ * The image in storage is the result, so a finished job goes at once; a failed one stays
+ * a minute, so that asking again soon gets the same answer instead of a new attempt.
+ */
+export const imageJobOptions: JobsOptions = { attempts: 1, removeOnComplete: true, removeOnFail: { age: 60 } };
 
 export function documentJobOptions(attempts: number, ttlSeconds: number): JobsOptions {
   return {

@@ -3,11 +3,12 @@ import {
   Controller,
   Delete,
   Get,
-  Headers,
   HttpCode,
+  HttpStatus,
   Param,
   Post,
   Query,
+  Req,
   Res,
   UploadedFile,
   UseGuards,
@@ -29,14 +30,20 @@ import {
   ApiTags,
   getSchemaPath,
 } from '@nestjs/swagger';
-import type { Response } from 'express';
+import type { Request, Response } from 'express';
+import { FORMAT_INFO, PAGE_FORMATS, RESULT_FORMATS, type ResultFormat } from '../contract/formats';
+import { DEFAULT_IMAGE_WIDTH, MAX_IMAGE_WIDTH } from '../contract/queues';
+import { ApiError } from '../errors/api-error';
 import { Owner } from '../auth/owner.decorator';
 import { JobLogInterceptor } from '../logging/job-log.interceptor';
 import { ApiErrors } from '../openapi/error-response.dto';
-import { FullResultDto, JobDto, UploadDto } from './job.dto';
+import { FullResultDto, JobDto, PageResultDto, UploadDto } from './job.dto';
+import { negotiateFormat } from './format-negotiation';
 import type { JobView } from '../contract/job-view';
-import { JobsService, type UploadFields } from './jobs.service';
+import { JobsService, type StoredOutput, type UploadFields } from './jobs.service';
 import { UploadSizeGuard } from './upload-size.guard';
+import { StorageService } from '../storage/storage.service';
+import { pipeline } from 'node:stream/promises';
 
 const POLL_AFTER_SECONDS = '1';
 const POLL_HEADER = {
@@ -45,6 +52,70 @@ const POLL_HEADER = {
     schema: { type: 'integer' },
   },
 };
+const PAGE_NUMBER = ApiParam({
+  name: 'page',
+  description: 'A page number of the uploaded PDF, from 1.',
+  schema: { type: 'integer', minimum: 1 },
+});
+const FILE_HEADERS = {
+  'Content-Disposition': { description: 'A file name made from the uploaded one.', schema: { type: 'string' } },
+  ETag: { description: 'Send it back as `If-None-Match` to get `304` while the output is unchanged.', schema: { type: 'string' } },
+};
+
+/** The OpenAPI content of each format a resource offers. */
+function resultContent(formats: readonly ResultFormat[]) {
+  const schemas: Record<ResultFormat, object> = {
+    json: { $ref: getSchemaPath(formats.includes('pdf') ? FullResultDto : PageResultDto) },
+    txt: { type: 'string', description: 'The text, pages separated by form feeds (`\\f`), lines in reading order.' },
+    hocr: {
+      type: 'string',
+      description: 'hOCR 1.2 (XHTML): `ocr_page`, `ocr_carea`, `ocr_par`, `ocr_line`, `ocrx_word` with `bbox` and `x_wconf`.',
+    },
+    alto: { type: 'string', description: 'ALTO 4.4, `MeasurementUnit` pixel; `WC` is word confidence.' },
+    pdf: { type: 'string', format: 'binary', description: "The uploaded PDF with an invisible text layer over every OCR'd page." },
+  };
+  return Object.fromEntries(formats.map((f) => [FORMAT_INFO[f].mediaType, { schema: schemas[f] }]));
+}
+
+/** "3" as a page number; anything else names no page. */
+function pageNumber(value: string): number {
+  if (!/^[1-9]\d{0,5}$/.test(value)) throw new ApiError(HttpStatus.NOT_FOUND, 'page_not_found', `"${value}" is not a page number.`);
+  return Number(value);
+}
+
+function imageWidth(value: string | undefined): number {
+  if (value === undefined) return DEFAULT_IMAGE_WIDTH;
+  const width = /^\d{1,5}$/.test(value) ? Number(value) : NaN;
+  if (!(width >= 1 && width <= MAX_IMAGE_WIDTH)) {
+    throw new ApiError(HttpStatus.BAD_REQUEST, 'invalid_option', `"width" must be a whole number of pixels from 1 to ${MAX_IMAGE_WIDTH}.`);
+  }
+  return width;
+}
+
+/**
+ * Streams a stored output, from a folder or a bucket alike: Content-Length, an ETag from
+ * size and modification time, and 304 for a matching If-None-Match. Outputs are private to
+ * their key, so no shared caching.
+ */
+async function sendStored(storage: StorageService, req: Request, res: Response, output: StoredOutput) {
+  const stored = await storage.open(output.key);
+  if (!stored) throw new ApiError(HttpStatus.NOT_FOUND, 'not_found', 'The output is no longer stored.');
+  res.attachment(output.fileName);
+  res.setHeader('Content-Type', output.contentType);
+  res.setHeader('Cache-Control', 'private, no-cache');
+  res.setHeader('ETag', `W/"${stored.size.toString(16)}-${Math.floor(stored.modifiedMs).toString(16)}"`);
+  if (req.fresh) {
+    stored.body.destroy();
+    res.status(304).end();
+    return;
+  }
+  res.setHeader('Content-Length', String(stored.size));
+  await pipeline(stored.body, res).catch((error: NodeJS.ErrnoException) => {
+    // A client that hangs up mid-download is no server error.
+    if (error.code !== 'ERR_STREAM_PREMATURE_CLOSE') throw error;
+  });
+}
+
 const JOB_ID = ApiParam({ name: 'id', description: 'The job id from `POST /v1/jobs`.', schema: { type: 'string', format: 'uuid' } });
 
 @ApiTags('jobs')
@@ -54,7 +125,10 @@ const JOB_ID = ApiParam({ name: 'id', description: 'The job id from `POST /v1/jo
 @Controller('v1/jobs')
 @UseInterceptors(JobLogInterceptor)
 export class JobsController {
-  constructor(private readonly jobs: JobsService) {}
+  constructor(
+    private readonly jobs: JobsService,
+    private readonly storage: StorageService,
+  ) {}
 
   @Post()
   @HttpCode(202)
@@ -98,27 +172,104 @@ export class JobsController {
   }
 
   @Get(':id/result')
-  @ApiOperation({ operationId: 'getJobResult', summary: 'The full result (lines, words, boxes) or its plain text' })
-  @JOB_ID
-  @ApiQuery({ name: 'format', required: false, enum: ['json', 'txt'], description: '`txt` (or `Accept: text/plain`) for the plain text.' })
-  @ApiExtraModels(FullResultDto)
-  @ApiOkResponse({
-    content: {
-      'application/json': { schema: { $ref: getSchemaPath(FullResultDto) } },
-      'text/plain': { schema: { type: 'string', description: "The pages' text joined with form feeds." } },
-    },
+  @ApiOperation({
+    operationId: 'getJobResult',
+    summary: 'The result in one format: JSON (lines, words, boxes), text, hOCR, ALTO or the searchable PDF',
+    description:
+      'Chosen by `format`, or else by `Accept`. Each format is made once, when the job completes, and streamed from storage ' +
+      'with `Content-Length` and `ETag` (send `If-None-Match` for a `304`). `Content-Disposition` names the file after the upload.',
   })
-  @ApiErrors({ 404: ['job_not_found'], 409: ['job_not_finished'] })
+  @JOB_ID
+  @ApiQuery({
+    name: 'format',
+    required: false,
+    enum: RESULT_FORMATS,
+    description:
+      '`json` (default), `txt` (pages separated by form feeds), `hocr` (XHTML), `alto` (ALTO 4.4 XML) or `pdf` (the upload with an invisible text layer). ' +
+      'Without it, `Accept` decides: `application/json`, `text/plain`, `text/vnd.hocr+html` or `text/html`, `application/alto+xml` or `application/xml`, `application/pdf`.',
+  })
+  @ApiExtraModels(FullResultDto)
+  @ApiOkResponse({ headers: FILE_HEADERS, content: resultContent(RESULT_FORMATS) })
+  @ApiErrors({
+    404: ['job_not_found'],
+    406: ['format_not_supported'],
+    409: ['job_not_finished'],
+    422: ['format_unavailable'],
+  })
   async result(
     @Param('id') id: string,
     @Query('format') format: string | undefined,
-    @Headers('accept') accept: string | undefined,
+    @Req() req: Request,
     @Owner() owner: string | null,
     @Res() res: Response,
   ) {
-    const wantsText = format === 'txt' || (!format && /^text\/plain\b/.test(accept ?? ''));
-    const body = await this.jobs.result(id, wantsText ? 'txt' : 'json', owner);
-    res.type(wantsText ? 'text/plain; charset=utf-8' : 'application/json').send(body);
+    const chosen = negotiateFormat(RESULT_FORMATS, format, req);
+    await sendStored(this.storage, req, res, await this.jobs.output(id, chosen, owner));
+  }
+
+  @Get(':id/pages/:page')
+  @ApiOperation({
+    operationId: 'getJobPage',
+    summary: 'One page of the result: its JSON (lines, words, boxes), text, hOCR or ALTO',
+    description: 'Like `/result`, for one page; `page` is the page number in the uploaded PDF.',
+  })
+  @JOB_ID
+  @PAGE_NUMBER
+  @ApiQuery({ name: 'format', required: false, enum: PAGE_FORMATS, description: 'As for `/result`, without `pdf`.' })
+  @ApiExtraModels(PageResultDto)
+  @ApiOkResponse({ headers: FILE_HEADERS, content: resultContent(PAGE_FORMATS) })
+  @ApiErrors({
+    404: ['job_not_found', 'page_not_found'],
+    406: ['format_not_supported'],
+    409: ['job_not_finished'],
+    422: ['format_unavailable'],
+  })
+  async page(
+    @Param('id') id: string,
+    @Param('page') page: string,
+    @Query('format') format: string | undefined,
+    @Req() req: Request,
+    @Owner() owner: string | null,
+    @Res() res: Response,
+  ) {
+    const chosen = negotiateFormat(PAGE_FORMATS, format, req);
+    await sendStored(this.storage, req, res, await this.jobs.pageOutput(id, pageNumber(page), chosen, owner));
+  }
+
+  @Get(':id/pages/:page/image')
+  @ApiOperation({
+    operationId: 'getJobPageImage',
+    summary: 'One page as a PNG, to show with the word boxes over it',
+    description:
+      'The page as displayed (its /Rotate applied), `width` pixels wide: word boxes, in points from the top-left corner, ' +
+      'scale by `width / page.width`. Rendered by a worker the first time it is asked for (the request waits up to 30 s), ' +
+      'then kept with the job and streamed with `ETag`.',
+  })
+  @JOB_ID
+  @PAGE_NUMBER
+  @ApiQuery({
+    name: 'width',
+    required: false,
+    schema: { type: 'integer', minimum: 1, maximum: MAX_IMAGE_WIDTH, default: DEFAULT_IMAGE_WIDTH },
+    description: `Width in pixels, at most ${MAX_IMAGE_WIDTH}; the height follows the page's proportions.`,
+  })
+  @ApiOkResponse({ headers: FILE_HEADERS, content: { 'image/png': { schema: { type: 'string', format: 'binary' } } } })
+  @ApiErrors({
+    400: ['invalid_option'],
+    404: ['job_not_found', 'page_not_found'],
+    409: ['job_not_finished'],
+    422: ['page_too_large', 'pdf_invalid'],
+    503: ['image_pending'],
+  })
+  async pageImage(
+    @Param('id') id: string,
+    @Param('page') page: string,
+    @Query('width') width: string | undefined,
+    @Owner() owner: string | null,
+    @Req() req: Request,
+    @Res() res: Response,
+  ) {
+    await sendStored(this.storage, req, res, await this.jobs.pageImage(id, pageNumber(page), imageWidth(width), owner));
   }
 
   @Delete(':id')

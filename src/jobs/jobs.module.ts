@@ -8,6 +8,7 @@ import { StorageModule } from '../storage/storage.module';
 import { StorageService } from '../storage/storage.service';
 import { JobsController } from './jobs.controller';
 import { JobsService } from './jobs.service';
+import { PageImagesService } from './page-images.service';
 
 @Module({
   imports: [
@@ -20,10 +21,12 @@ import { JobsService } from './jobs.service';
         // Streamed to disk under a name of our own; the whole body is never held in memory.
         storage: diskStorage({ destination: storage.incomingDir, filename: (_req, _file, done) => done(null, randomUUID()) }),
         limits: { fileSize: config.maxUploadBytes, files: 1, fields: 10, fieldSize: 1024 },
+        // Browsers and curl send file names in UTF-8 without saying so.
+        defParamCharset: 'utf8',
       }),
     }),
   ],
   controllers: [JobsController],
-  providers: [JobsService],
+  providers: [JobsService, PageImagesService],
 })
 export class JobsModule {}

@@ -6,11 +6,13 @@ import { AppConfig } from '../config/config';
 import { LanguagesService } from '../languages/languages.service';
 import { ApiError, jobNotFound, queueUnavailable } from '../errors/api-error';
 import { CancellationService } from '../queue/cancellation.service';
+import { downloadBaseName, FORMAT_INFO, type PageFormat, type ResultFormat } from '../contract/formats';
 import { PageSelectionError, parsePageSelection } from '../contract/page-selection';
 import { DOCUMENT_JOB, DocumentJobData, type DocumentsQueue, InjectDocumentsQueue, OCR_MODES, OcrMode } from '../contract/queues';
 import type { DocumentSummary } from '../contract/results';
 import { withTimeout } from '../queue/with-timeout';
 import { StorageService } from '../storage/storage.service';
+import { PageImagesService } from './page-images.service';
 import { cancelledView, jobView, JobView, statusOf } from '../contract/job-view';
 
 export interface UploadFields {
@@ -21,6 +23,28 @@ export interface UploadFields {
 
 const QUEUE_TIMEOUT_MS = 3000;
 
+/** A stored output and how to send it. */
+export interface StoredOutput {
+  key: string;
+  contentType: string;
+  fileName: string;
+}
+
+const notFinished = (status: string) =>
+  new ApiError(HttpStatus.CONFLICT, 'job_not_finished', `The job is ${status}; a result exists only once it has completed.`);
+
+/** "1-3, 7" for [1, 2, 3, 7]. */
+function pageList(pages: number[]): string {
+  const runs: string[] = [];
+  for (let i = 0; i < pages.length; i++) {
+    let j = i;
+    while (j + 1 < pages.length && pages[j + 1] === pages[j] + 1) j++;
+    runs.push(j > i ? `${pages[i]}-${pages[j]}` : String(pages[i]));
+    i = j;
+  }
+  return runs.join(', ') || 'none';
+}
+
 @Injectable()
 export class JobsService {
   constructor(
@@ -29,6 +53,7 @@ export class JobsService {
     private readonly storage: StorageService,
     private readonly languages: LanguagesService,
     private readonly cancellations: CancellationService,
+    private readonly images: PageImagesService,
   ) {}
 
   /**
@@ -46,7 +71,11 @@ export class JobsService {
       await this.storage.adopt(file.path, uploadKey);
       try {
         const job = await this.queue(() =>
-          this.documents.add(DOCUMENT_JOB, { ...data, uploadKey, ...(owner ? { owner } : {}) }, { jobId: id }),
+          this.documents.add(
+            DOCUMENT_JOB,
+            { ...data, uploadKey, fileName: downloadBaseName(file.originalname), ...(owner ? { owner } : {}) },
+            { jobId: id },
+          ),
         );
         return jobView(job, 'waiting', 0, null);
       } catch (error) {
@@ -70,18 +99,72 @@ export class JobsService {
     return jobView(job, state, pagesDone, result);
   }
 
-  /** The full result (every line and word) as stored JSON, or its plain text. */
-  async result(id: string, format: 'json' | 'txt', owner: string | null): Promise<string> {
-    const view = await this.find(id, owner);
-    if (view.status !== 'completed') {
-      throw new ApiError(HttpStatus.CONFLICT, 'job_not_finished', `The job is ${view.status}; a result exists only once it has completed.`);
+  /**
+   * Where a finished job's output in `format` is stored, to be streamed as it is: every
+   * format was written by the worker when it assembled the document.
+   */
+  async output(id: string, format: ResultFormat, owner: string | null): Promise<StoredOutput> {
+    const job = await this.finishedJob(id, owner);
+    return this.stored(job, this.storage.outputKey(id, format), format, '');
+  }
+
+  /** The same for one page of a finished job. */
+  async pageOutput(id: string, page: number, format: PageFormat, owner: string | null): Promise<StoredOutput> {
+    const job = await this.finishedJob(id, owner);
+    this.checkPage(job, page);
+    return this.stored(job, this.storage.pageOutputKey(id, page, format), format, `-p${page}`);
+  }
+
+  /** A page image, rendered by a worker the first time it is asked for, then kept with the job. */
+  async pageImage(id: string, page: number, width: number, owner: string | null): Promise<StoredOutput> {
+    const job = await this.finishedJob(id, owner);
+    this.checkPage(job, page);
+    const key = this.storage.imageKey(id, page, width);
+    if (!(await this.storage.exists(key))) {
+      await this.images.render({ documentId: id, uploadKey: job.data.uploadKey, page, width });
     }
-    if (format === 'txt') return view.result?.text ?? '';
-    try {
-      return await this.storage.readText(this.storage.resultKey(id));
-    } catch {
-      throw jobNotFound(id);
+    return { key, contentType: 'image/png', fileName: `${downloadBaseName(job.data.fileName)}-p${page}.png` };
+  }
+
+  private checkPage(job: Job<DocumentJobData>, page: number) {
+    const pages = job.data.pageNumbers ?? [];
+    if (!pages.includes(page)) {
+      throw new ApiError(
+        HttpStatus.NOT_FOUND,
+        'page_not_found',
+        `The job has no page ${page}; it processed ${pages.length} page${pages.length === 1 ? '' : 's'}: ${pageList(pages)}.`,
+      );
     }
+  }
+
+  private async stored(job: Job<DocumentJobData>, key: string, format: ResultFormat, suffix: string): Promise<StoredOutput> {
+    if (!(await this.storage.exists(key))) {
+      // The JSON always exists for a completed job, until the job expires.
+      if (format === 'json') throw jobNotFound(job.id!);
+      throw new ApiError(
+        HttpStatus.UNPROCESSABLE_ENTITY,
+        'format_unavailable',
+        format === 'pdf'
+          ? 'No searchable PDF could be made of this document (pdf-lib could not rewrite it, or it is encrypted); the other formats are available.'
+          : `This job has no ${format} output; it finished before the service made one.`,
+      );
+    }
+    const { mediaType, extension } = FORMAT_INFO[format];
+    return {
+      key,
+      contentType: format === 'pdf' ? mediaType : `${mediaType}; charset=utf-8`,
+      fileName: `${downloadBaseName(job.data.fileName)}${suffix}.${extension}`,
+    };
+  }
+
+  /** A completed job, or why there is no result: 404 when unknown, 409 until it completes. */
+  private async finishedJob(id: string, owner: string | null): Promise<Job<DocumentJobData>> {
+    if (await this.findCancelled(id, owner)) throw notFinished('cancelled');
+    const state = await this.queue(() => this.documents.getJobState(id));
+    const job = await this.getJob(id, owner);
+    const status = statusOf(job, state);
+    if (status !== 'completed') throw notFinished(status);
+    return job;
   }
 
   async remove(id: string, owner: string | null): Promise<void> {

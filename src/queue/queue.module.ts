@@ -4,10 +4,10 @@ import { AppConfig } from '../config/config';
 import { failFastOptions, reconnectEvery, redisOptions } from '../config/redis';
 import { CancellationService } from './cancellation.service';
 import { WorkerRegistry } from './worker-registry.service';
-import { DOCUMENTS_QUEUE, documentJobOptions, PAGES_QUEUE, pageJobOptions } from '../contract/queues';
+import { DOCUMENTS_QUEUE, documentJobOptions, IMAGES_QUEUE, imageJobOptions, PAGES_QUEUE, pageJobOptions } from '../contract/queues';
 
 /**
- * Both queues, on the Redis from REDIS_URL. The API is a producer and must fail fast
+ * The queues, on the Redis from REDIS_URL. The API is a producer and must fail fast
  * (answer 503 rather than hang while Redis is down); the worker waits for Redis forever.
  */
 @Module({})
@@ -35,6 +35,7 @@ export class QueueModule {
         inject: [AppConfig],
         useFactory: (config: AppConfig) => ({ defaultJobOptions: pageJobOptions(config.jobAttempts, config.resultTtlSeconds) }),
       },
+      { name: IMAGES_QUEUE, useFactory: () => ({ defaultJobOptions: imageJobOptions }) },
     );
     return {
       module: QueueModule,

@@ -1,7 +1,9 @@
 import { Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { mkdir, readdir, rm, stat, utimes } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { dirname, join, resolve } from 'node:path';
 import { AppConfig } from '../config/config';
+import { FORMAT_INFO, type PageFormat, RESULT_FORMATS, type ResultFormat } from '../contract/formats';
 import { LocalBackend } from './local.backend';
 import { S3Backend } from './s3.backend';
 import type { StorageBackend, StoredObject } from './storage.backend';
@@ -58,6 +60,21 @@ export class StorageService implements OnModuleInit, OnApplicationShutdown {
     return `results/${documentId}.summary.json`;
   }
 
+  /** A finished document's output in one format (see contract/formats.ts). */
+  outputKey(documentId: string, format: ResultFormat) {
+    return format === 'json' ? this.resultKey(documentId) : `results/${documentId}.${FORMAT_INFO[format].extension}`;
+  }
+
+  /** One page's output; its JSON is the page result the worker wrote. */
+  pageOutputKey(documentId: string, page: number, format: PageFormat) {
+    return format === 'json' ? this.pageKey(documentId, page) : `pages/${documentId}/${page}.${FORMAT_INFO[format].extension}`;
+  }
+
+  /** A page rendered as a PNG `width` pixels wide, made on request and kept with the document. */
+  imageKey(documentId: string, page: number, width: number) {
+    return `images/${documentId}/${page}-${width}.png`;
+  }
+
   /** Stores a file written by the upload handler under `key`, taking it off the local disk. */
   async adopt(tempPath: string, key: string) {
     await this.backend.putFile(key, tempPath);
@@ -65,6 +82,17 @@ export class StorageService implements OnModuleInit, OnApplicationShutdown {
 
   async writeJson(key: string, value: unknown) {
     await this.backend.put(key, JSON.stringify(value));
+  }
+
+  async writeFile(key: string, data: Uint8Array) {
+    await this.backend.put(key, Buffer.from(data.buffer, data.byteOffset, data.byteLength));
+  }
+
+  /** Whether something is stored under `key`. */
+  async exists(key: string) {
+    const object = await this.backend.open(key);
+    object?.body.destroy();
+    return object !== null;
   }
 
   async readJson<T>(key: string): Promise<T | null> {
@@ -109,6 +137,22 @@ export class StorageService implements OnModuleInit, OnApplicationShutdown {
     return path;
   }
 
+  /**
+   * Where a thread of this process may write the file for `key`: its place in a local
+   * folder, else a scratch file that `commitLocalTarget` then stores.
+   */
+  async localTarget(key: string): Promise<string> {
+    const path = this.backend instanceof LocalBackend ? this.backend.path(key) : join(this.scratch, 'copies', `out-${randomUUID()}`);
+    await mkdir(dirname(path), { recursive: true });
+    return path;
+  }
+
+  /** Stores what was written to a `localTarget`; a file that was not written is skipped. */
+  async commitLocalTarget(key: string, path: string) {
+    if (this.backend instanceof LocalBackend) return;
+    if (await stat(path).catch(() => null)) await this.backend.putFile(key, path);
+  }
+
   /** Deletes this process's local copy of `key`, if it made one. */
   async releaseLocalFile(key: string) {
     const copy = this.copies.get(key);
@@ -120,9 +164,13 @@ export class StorageService implements OnModuleInit, OnApplicationShutdown {
   /** Everything stored for a document. */
   async removeDocument(documentId: string) {
     await Promise.all(
-      [this.uploadKey(documentId), `pages/${documentId}/`, this.resultKey(documentId), this.summaryKey(documentId)].map((k) =>
-        this.backend.remove(k),
-      ),
+      [
+        this.uploadKey(documentId),
+        `pages/${documentId}/`,
+        `images/${documentId}/`,
+        this.summaryKey(documentId),
+        ...RESULT_FORMATS.map((format) => this.outputKey(documentId, format)),
+      ].map((k) => this.backend.remove(k)),
     );
     await this.releaseLocalFile(this.uploadKey(documentId));
   }
@@ -132,7 +180,7 @@ export class StorageService implements OnModuleInit, OnApplicationShutdown {
     await this.sweepScratch(maxAgeMs);
     const cutoff = Date.now() - maxAgeMs;
     const ids = new Set<string>();
-    for (const prefix of ['uploads/', 'pages/', 'results/']) {
+    for (const prefix of ['uploads/', 'pages/', 'results/', 'images/']) {
       for (const { key, modifiedMs } of await this.backend.list(prefix)) {
         if (modifiedMs <= cutoff) ids.add(key.slice(prefix.length).split(/[./]/)[0]);
       }

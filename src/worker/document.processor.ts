@@ -1,11 +1,15 @@
 import { OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
 import { Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { Job, UnrecoverableError, WaitingChildrenError } from 'bullmq';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { AppConfig } from '../config/config';
 import { encodeFailure, decodeFailure } from '../contract/failures';
 import { withJobContext } from '../logging/job-context';
 import { WorkerMetrics } from '../metrics/worker.metrics';
 import type { DocumentResult, DocumentSummary, PageResult, PageSummary } from '../contract/results';
+import { downloadBaseName } from '../contract/formats';
+import { OutputPoolService } from './output/output-pool.service';
 import { PdfPoolService } from './pdf/pdf-pool.service';
 import { CancellationService } from '../queue/cancellation.service';
 import { PageSelectionError, selectPages } from '../contract/page-selection';
@@ -20,6 +24,12 @@ import {
   workerOptions,
 } from '../contract/queues';
 import { StorageService } from '../storage/storage.service';
+
+const versionOf = (packageJson: string) => (JSON.parse(readFileSync(packageJson, 'utf8')) as { version: string }).version;
+/** Named in the hOCR and ALTO files, as their readers expect. */
+const SOFTWARE = { name: 'ocr-service', version: versionOf(join(__dirname, '..', '..', 'package.json')) };
+const TESSERACT_VERSION = versionOf(require.resolve('tesseract.js/package.json'));
+const PDFJS_VERSION = versionOf(require.resolve('pdfjs-dist/package.json'));
 
 /**
  * A document job runs twice: first it inspects the PDF and fans out one child job per
@@ -37,6 +47,7 @@ export class DocumentProcessor extends WorkerHost implements OnApplicationBootst
     private readonly cancellations: CancellationService,
     @InjectPagesQueue() private readonly pages: PagesQueue,
     private readonly metrics: WorkerMetrics,
+    private readonly outputs: OutputPoolService,
   ) {
     super();
   }
@@ -128,8 +139,56 @@ export class DocumentProcessor extends WorkerHost implements OnApplicationBootst
     const full: DocumentResult = { pageCount: pages.length, text, pages };
     const summary: DocumentSummary = { pageCount: pages.length, text, pages: pages.map(({ lines: _lines, ...rest }): PageSummary => rest) };
     await this.storage.writeJson(this.storage.resultKey(id), full);
+    await this.writeOutputs(job, numbers);
+    // Last: the API reads a document's outputs only once its summary exists.
     await this.storage.writeJson(this.storage.summaryKey(id), summary);
-    await this.storage.remove(`pages/${id}/`);
     return { pageCount: pages.length };
+  }
+
+  /**
+   * Every format a client may ask for, written once now rather than on each request; the
+   * page results stay too, for GET /v1/jobs/{id}/pages/{n}. A PDF that pdf-lib cannot
+   * rewrite leaves the document without its searchable PDF, not failed.
+   */
+  private async writeOutputs(job: Job<DocumentJobData>, numbers: number[]) {
+    const id = job.id!;
+    const { storage } = this;
+    const title = `${downloadBaseName(job.data.fileName)}.pdf`;
+    const system = `${SOFTWARE.name} ${SOFTWARE.version} (tesseract.js ${TESSERACT_VERSION}, pdf.js ${PDFJS_VERSION})`;
+    // The output threads read and write files: local paths, which object storage gets afterwards.
+    const written = new Map<string, string>();
+    const target = async (key: string) => {
+      const path = await storage.localTarget(key);
+      written.set(key, path);
+      return path;
+    };
+    const formats = ['txt', 'hocr', 'alto'] as const;
+    const targets = async (key: (format: (typeof formats)[number]) => string) =>
+      Object.fromEntries(await Promise.all(formats.map(async (f) => [f, await target(key(f))]))) as Record<
+        (typeof formats)[number],
+        string
+      >;
+    const result = await storage.localFile(storage.resultKey(id));
+    try {
+      const pageTargets = Object.fromEntries(
+        await Promise.all(numbers.map(async (n) => [n, await targets((f) => storage.pageOutputKey(id, n, f))])),
+      );
+      await this.outputs.writeTextOutputs({
+        result,
+        meta: { title, system },
+        software: SOFTWARE,
+        document: await targets((f) => storage.outputKey(id, f)),
+        pages: pageTargets,
+      });
+      const pdf = await this.outputs.writeSearchablePdf({
+        result,
+        upload: await storage.localFile(job.data.uploadKey),
+        target: await target(storage.outputKey(id, 'pdf')),
+      });
+      if (!pdf.ok) this.logger.warn(`Document ${id}: no searchable PDF: ${pdf.message}`);
+      for (const [key, path] of written) await storage.commitLocalTarget(key, path);
+    } finally {
+      await storage.releaseLocalFile(storage.resultKey(id));
+    }
   }
 }

@@ -4,7 +4,7 @@ import { Piscina } from 'piscina';
 import { AppConfig } from '../../config/config';
 import { LanguageCatalog } from '../ocr/language-catalog';
 import { findOsdModel, prepareLangPath } from '../ocr/tessdata';
-import type { InspectOutcome, PageOutcome, PageTask, PdfThreadOptions } from './pdf.task';
+import type { ImageOutcome, ImageTask, InspectOutcome, PageOutcome, PageTask, PdfThreadOptions } from './pdf.task';
 
 /**
  * Threads that open, render and OCR PDFs off the main event loop, so BullMQ can keep
@@ -16,6 +16,7 @@ import type { InspectOutcome, PageOutcome, PageTask, PdfThreadOptions } from './
 export class PdfPoolService implements OnApplicationShutdown {
   private readonly pages: Piscina;
   private readonly inspector: Piscina;
+  private readonly images: Piscina;
 
   constructor(
     private readonly config: AppConfig,
@@ -38,6 +39,8 @@ export class PdfPoolService implements OnApplicationShutdown {
       workerData: threadOptions(config.ocrLanguages),
     });
     this.inspector = new Piscina({ filename, minThreads: 1, maxThreads: 1, workerData: threadOptions('') });
+    // Page images are asked for now and then, by people looking at results: a thread of their own, only while needed.
+    this.images = new Piscina({ filename, minThreads: 0, maxThreads: 1, idleTimeout: 60_000, workerData: threadOptions('') });
   }
 
   async inspect(path: string): Promise<InspectOutcome> {
@@ -49,9 +52,13 @@ export class PdfPoolService implements OnApplicationShutdown {
     return this.run(this.pages, 'processPage', { ...task, dpi, maxPixels, minDpi }, `Page ${task.page}`);
   }
 
+  async renderImage(task: Omit<ImageTask, 'maxPixels'>): Promise<ImageOutcome> {
+    return this.run(this.images, 'renderImage', { ...task, maxPixels: this.config.ocrMaxPixels }, `Page ${task.page}'s image`);
+  }
+
   /** After the BullMQ workers have closed (see PageProcessor.onModuleDestroy). */
   async onApplicationShutdown() {
-    await Promise.all([this.pages.destroy(), this.inspector.destroy()]);
+    await Promise.all([this.pages.destroy(), this.inspector.destroy(), this.images.destroy()]);
   }
 
   private async run<T>(

@@ -36,6 +36,13 @@ export interface PageTask {
   minDpi: number;
 }
 
+export interface ImageTask {
+  path: string;
+  page: number;
+  width: number;
+  maxPixels: number;
+}
+
 export type TaskFailure = { ok: false; code: FailureCode; message: string };
 export type InspectOutcome = { ok: true; pageCount: number } | TaskFailure;
 /** Measured here, in the thread; null when the page was not rendered (read from its text layer). */
@@ -43,6 +50,7 @@ export interface PageTimings {
   renderMs: number | null;
   ocrMs: number | null;
 }
+export type ImageOutcome = { ok: true; png: Uint8Array } | TaskFailure;
 export type PageOutcome = { ok: true; result: PageResult; timings: PageTimings; engineRecycled: boolean } | TaskFailure;
 
 /** Below this mean word confidence a page may be upside down. */
@@ -191,6 +199,45 @@ export async function processPage(task: PageTask): Promise<PageOutcome> {
       lines,
     };
     return { ok: true, result, timings, engineRecycled: engine.recycled > recycledBefore };
+  } finally {
+    page.cleanup();
+  }
+}
+
+/** The page as displayed, `width` pixels wide, as a PNG: for people to look at, with the word boxes over it. */
+export async function renderImage(task: ImageTask): Promise<ImageOutcome> {
+  let doc: PDFDocumentProxy;
+  let page: PDFPageProxy;
+  try {
+    doc = await openDocument(task.path);
+    page = await doc.getPage(task.page);
+  } catch (error) {
+    return documentFailure(error);
+  }
+  try {
+    const viewport = page.getViewport({ scale: 1 });
+    const scale = task.width / viewport.width;
+    const height = Math.max(1, Math.round(viewport.height * scale));
+    if (task.width * height > task.maxPixels) {
+      return {
+        ok: false,
+        code: 'page_too_large',
+        message: `Page ${task.page} would be ${task.width} x ${height} pixels, more than OCR_MAX_PIXELS; ask for a narrower image.`,
+      };
+    }
+    const factory = (doc as unknown as { canvasFactory: CanvasFactory }).canvasFactory;
+    const target = factory.create(task.width, height);
+    try {
+      await page.render({
+        canvas: target.canvas as never,
+        canvasContext: target.context as never,
+        viewport: page.getViewport({ scale }),
+        background: 'white',
+      }).promise;
+      return { ok: true, png: await (target.canvas as { encode(format: 'png'): Promise<Buffer> }).encode('png') };
+    } finally {
+      factory.destroy(target);
+    }
   } finally {
     page.cleanup();
   }

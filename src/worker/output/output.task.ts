@@ -1,0 +1,65 @@
+/**
+ * Runs in the output thread pool (see output-pool.service.ts): building a long document's
+ * hOCR or ALTO, and parsing and rewriting its PDF, are seconds of synchronous work that must
+ * not hold up the worker's event loop (BullMQ renews its locks there).
+ */
+import { rename, readFile, writeFile } from 'node:fs/promises';
+import type { DocumentResult } from '../../contract/results';
+import { altoDocument } from '../../formats/alto';
+import { hocrDocument, type OutputMeta } from '../../formats/hocr';
+import { searchablePdf } from './searchable-pdf';
+
+/** Where each output of a document goes, as absolute paths. */
+export interface TextOutputsTask {
+  result: string;
+  meta: OutputMeta;
+  software: { name: string; version: string };
+  document: { txt: string; hocr: string; alto: string };
+  /** Per page number. */
+  pages: Record<number, { txt: string; hocr: string; alto: string }>;
+}
+
+export interface PdfOutputTask {
+  result: string;
+  upload: string;
+  target: string;
+}
+
+export type PdfOutcome = { ok: true; bytes: number } | { ok: false; message: string };
+
+/** Write then rename, so that a reader never sees half a file. */
+async function put(path: string, data: string | Uint8Array | Iterable<string>) {
+  const temp = `${path}.${process.pid}.tmp`;
+  await writeFile(temp, data);
+  await rename(temp, path);
+}
+
+async function readResult(path: string): Promise<DocumentResult> {
+  return JSON.parse(await readFile(path, 'utf8')) as DocumentResult;
+}
+
+export async function writeTextOutputs(task: TextOutputsTask): Promise<void> {
+  const result = await readResult(task.result);
+  for (const page of result.pages) {
+    const target = task.pages[page.page];
+    if (!target) continue;
+    await put(target.txt, page.text);
+    await put(target.hocr, hocrDocument([page], task.meta));
+    await put(target.alto, altoDocument([page], task.meta, task.software));
+  }
+  await put(task.document.txt, result.text);
+  await put(task.document.hocr, hocrDocument(result.pages, task.meta));
+  await put(task.document.alto, altoDocument(result.pages, task.meta, task.software));
+}
+
+/** The searchable PDF, or why it could not be made (the other outputs do not depend on it). */
+export async function writeSearchablePdf(task: PdfOutputTask): Promise<PdfOutcome> {
+  try {
+    const result = await readResult(task.result);
+    const bytes = await searchablePdf(await readFile(task.upload), result.pages);
+    await put(task.target, bytes);
+    return { ok: true, bytes: bytes.length };
+  } catch (error) {
+    return { ok: false, message: (error as Error).message };
+  }
+}
