@@ -4,9 +4,7 @@ import { NestFactory } from '@nestjs/core';
 import { Logger as PinoLogger } from 'nestjs-pino';
 import { ConfigError, loadConfig } from './config/config';
 import { WorkerModule } from './worker.module';
-
-/** Kept under the 60 s stop_grace_period of docker-compose.yml, so the worker exits on its own. */
-const SHUTDOWN_GRACE_MS = 50_000;
+import { SHUTDOWN_GRACE_MS } from './worker/shutdown';
 
 async function bootstrap() {
   // Fail before Nest starts anything, with a message that names the bad variable.

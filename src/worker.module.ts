@@ -11,6 +11,7 @@ import { DocumentProcessor } from './worker/document.processor';
 import { EventLoopMonitor } from './worker/event-loop-monitor';
 import { HeartbeatService } from './worker/heartbeat.service';
 import { ImageProcessor } from './worker/image.processor';
+import { LocalCopiesListener } from './worker/local-copies.listener';
 import { PageProcessor } from './worker/page.processor';
 import { StorageSweeper } from './worker/storage-sweeper';
 import { WorkerAnnouncer } from './worker/worker-announcer.service';
@@ -29,6 +30,7 @@ import { WorkerAnnouncer } from './worker/worker-announcer.service';
     StorageSweeper,
     EventLoopMonitor,
     HeartbeatService,
+    LocalCopiesListener,
   ],
 })
 export class WorkerModule {}

@@ -3,6 +3,10 @@
  * (or REDIS_URL with a unique queue prefix), and the compiled API and worker processes.
  */
 import { Redis } from 'ioredis';
+import { loadConfig } from '../src/config/config';
+import { LocalBackend } from '../src/storage/local.backend';
+import { S3Backend } from '../src/storage/s3.backend';
+import type { StorageBackend } from '../src/storage/storage.backend';
 import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -76,6 +80,49 @@ export async function startRedis(): Promise<{ url: string; shared: boolean; stop
     10_000,
   );
   return { url: `redis://127.0.0.1:${port}`, shared: false, stop: async () => void (await redis.stop()) };
+}
+
+/**
+ * A real S3 server on loopback (s3rver, files in a temp folder) with one bucket, and the
+ * environment that points the service at it. s3rver takes the access key S3RVER.
+ */
+export async function startS3(
+  bucket = 'ocr',
+): Promise<{ endpoint: string; bucket: string; env: Record<string, string>; stop: () => Promise<void> }> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- s3rver ships CommonJS without types
+  const S3rver = require('s3rver') as new (options: object) => { run(): Promise<{ port: number }>; close(): Promise<void> };
+  const directory = mkdtempSync(join(tmpdir(), 'ocr-e2e-s3-'));
+  const server = new S3rver({
+    port: await freePort(),
+    address: '127.0.0.1',
+    silent: true,
+    directory,
+    configureBuckets: [{ name: bucket }],
+  });
+  const { port } = await server.run();
+  const endpoint = `http://127.0.0.1:${port}`;
+  return {
+    endpoint,
+    bucket,
+    env: {
+      S3_ENDPOINT: endpoint,
+      S3_REGION: 'us-east-1',
+      S3_FORCE_PATH_STYLE: 'true',
+      AWS_ACCESS_KEY_ID: 'S3RVER',
+      AWS_SECRET_ACCESS_KEY: 'S3RVER',
+    },
+    async stop() {
+      await server.close();
+      rmSync(directory, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The storage a stack's processes use, as the service opens it: to look inside it from a test. */
+export function storageOf(env: Record<string, string>): StorageBackend {
+  const config = loadConfig(env);
+  if (!config.s3) return new LocalBackend(config.storageDir);
+  return new S3Backend(config.s3, { credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY } });
 }
 
 /** Deletes every key under `prefix`, as BullMQ's own tests do, so a shared Redis is left as it was found. */

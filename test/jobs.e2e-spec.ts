@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { digitalPdf, DIGITAL_LINES, mixedPdf, scannedPdf, SCANNED_LINES, turnedScansPdf } from './fixtures';
-import { JobBody, runHealthcheck, Stack, startStack, until, upload, waitForJob } from './harness';
+import { JobBody, runHealthcheck, Stack, startS3, startStack, storageOf, until, upload, waitForJob } from './harness';
 
 interface FullWord {
   text: string;
@@ -15,17 +15,26 @@ interface FullResult {
 
 const words = (lines: string[]) => lines.join(' ').split(/\s+/);
 
-describe('OCR jobs over HTTP, with a real worker, Redis and tesseract.js', () => {
+describe.each(['local', 's3'] as const)('OCR jobs over HTTP (%s storage), with a real worker, Redis and tesseract.js', (storage) => {
   let stack: Stack;
+  let s3: Awaited<ReturnType<typeof startS3>> | undefined;
   const heartbeatDir = mkdtempSync(join(tmpdir(), 'ocr-e2e-heartbeat-'));
+  const workerDir = mkdtempSync(join(tmpdir(), 'ocr-e2e-worker-'));
+  const stored = async (key: string) => (await storageOf(stack.env).get(key)) !== null;
 
   beforeAll(async () => {
-    stack = await startStack({ env: { HEARTBEAT_FILE: join(heartbeatDir, 'worker') } });
+    s3 = storage === 's3' ? await startS3() : undefined;
+    const env = s3 ? { ...s3.env, STORAGE_URL: `s3://${s3.bucket}/jobs-e2e` } : {};
+    stack = await startStack({ workers: 0, env: { HEARTBEAT_FILE: join(heartbeatDir, 'worker'), ...env } });
+    // With S3 the worker has a folder of its own: API and worker share only Redis and the bucket.
+    await stack.startWorker(s3 ? { STORAGE_DIR: workerDir } : {});
   });
 
   afterAll(async () => {
     await stack?.stop();
+    await s3?.stop();
     rmSync(heartbeatDir, { recursive: true, force: true });
+    rmSync(workerDir, { recursive: true, force: true });
   });
 
   it('OCRs an image-only page', async () => {
@@ -44,6 +53,9 @@ describe('OCR jobs over HTTP, with a real worker, Redis and tesseract.js', () =>
     expect(page).toMatchObject({ page: 1, source: 'ocr', width: 432, height: 144 });
     expect(page.confidence).toBeGreaterThan(80);
     expect(page.text.split(/\s+/)).toEqual(words(SCANNED_LINES));
+    expect(await stored(`results/${body.id}.json`)).toBe(true);
+    // In S3 mode nothing of the document is kept on the API's disk.
+    if (s3) expect(existsSync(join(stack.env.STORAGE_DIR, 'uploads'))).toBe(false);
   });
 
   it('reads pages scanned sideways or upside down', async () => {
@@ -142,7 +154,7 @@ describe('OCR jobs over HTTP, with a real worker, Redis and tesseract.js', () =>
     expect(after).toMatchObject({ status: 'cancelled', result: null, progress: { pagesTotal: 6 } });
     expect(after.progress.pagesDone).toBeGreaterThanOrEqual(1);
     expect((await fetch(`${stack.baseUrl}/v1/jobs/${body.id}/result`)).status).toBe(409);
-    expect(existsSync(join(stack.env.STORAGE_DIR, 'uploads', `${body.id}.pdf`))).toBe(false);
+    expect(await stored(`uploads/${body.id}.pdf`)).toBe(false);
 
     // The worker drops the cancelled pages and takes the next job.
     const next = await waitForJob(stack.baseUrl, (await upload(stack.baseUrl, await digitalPdf())).body.id);

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import { parseSecret, SecretFormatError, StoredSecret } from './secret';
@@ -8,11 +9,29 @@ const languageList = z.string().regex(/^[a-z_]{3,}(\+[a-z_]{3,})*$/, 'expected l
 const schema = z.object({
   PORT: int(1).max(65535).default(3000),
   REDIS_URL: z.url({ protocol: /^rediss?$/ }).default('redis://127.0.0.1:6379'),
+  // A password kept in a file (a Docker or Kubernetes secret) rather than in REDIS_URL.
+  REDIS_PASSWORD_FILE: z.string().min(1).optional(),
+  REDIS_SENTINELS: z
+    .string()
+    .optional()
+    .transform((value, ctx) => (value === undefined ? null : sentinels(value, ctx))),
+  REDIS_SENTINEL_NAME: z.string().min(1).default('mymaster'),
+  REDIS_SENTINEL_PASSWORD_FILE: z.string().min(1).optional(),
   QUEUE_PREFIX: z
     .string()
     .regex(/^[A-Za-z0-9_-]+$/)
     .default('ocr'),
   STORAGE_DIR: z.string().min(1).default('./storage'),
+  STORAGE_URL: z
+    .string()
+    .regex(/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/[^\s]*)?$/, 'expected s3://bucket or s3://bucket/prefix')
+    .optional(),
+  S3_ENDPOINT: z.url({ protocol: /^https?$/ }).optional(),
+  S3_REGION: z.string().min(1).default('us-east-1'),
+  S3_FORCE_PATH_STYLE: z
+    .enum(['true', 'false'])
+    .default('false')
+    .transform((v) => v === 'true'),
   MAX_UPLOAD_BYTES: int(1).default(50 * 1024 * 1024),
   MAX_PAGES: int(1).default(500),
   OCR_LANGUAGES: languageList.default('eng'),
@@ -55,6 +74,9 @@ const schema = z.object({
   WORKER_METRICS_PORT: int(0).max(65535).default(9464),
 });
 
+/** Every variable the service reads (deployment manifests are checked against it). */
+export const CONFIG_VARIABLES: readonly string[] = Object.keys(schema.shape);
+
 // Half a credential is a mistake, not a wish to run the dashboard without a login.
 const checkedSchema = schema.superRefine((values, ctx) => {
   if (!values.ADMIN_USER !== !values.ADMIN_PASSWORD) {
@@ -88,6 +110,20 @@ function secrets(list: string, ctx: z.RefinementCtx, options: SecretOptions): St
   return entries.flatMap((entry, index) => secret(entry, ctx, options, `entry ${index + 1}`) ?? []);
 }
 
+/** "host:port,host:port" of the Redis Sentinels. */
+function sentinels(list: string, ctx: z.RefinementCtx): { host: string; port: number }[] | null {
+  const entries = list
+    .split(',')
+    .map((e) => e.trim())
+    .filter(Boolean);
+  const parsed = entries.map((entry) => /^(\[[0-9a-fA-F:]+\]|[^:\s]+):(\d{1,5})$/.exec(entry));
+  if (!entries.length || parsed.some((m) => !m || Number(m[2]) < 1 || Number(m[2]) > 65535)) {
+    ctx.addIssue({ code: 'custom', message: 'expected host:port pairs separated by commas, e.g. sentinel-1:26379,sentinel-2:26379' });
+    return null;
+  }
+  return parsed.map((m) => ({ host: m![1].replace(/^\[|\]$/g, ''), port: Number(m![2]) }));
+}
+
 /** Express's "trust proxy": true, a hop count, or addresses and subnets. */
 function trustProxy(value: string | undefined): boolean | number | string {
   if (value === undefined || value === 'false') return false;
@@ -95,12 +131,35 @@ function trustProxy(value: string | undefined): boolean | number | string {
   return /^\d+$/.test(value) ? Number(value) : value;
 }
 
+/** The bucket of STORAGE_URL, for S3-compatible object storage. */
+export interface S3Settings {
+  bucket: string;
+  /** Key prefix inside the bucket, without a trailing "/" ('' for none). */
+  prefix: string;
+  endpoint?: string;
+  region: string;
+  forcePathStyle: boolean;
+}
+
+/** Where Redis is: one server from REDIS_URL, or the master that Sentinels name. */
+export interface RedisSettings {
+  url: string;
+  /** From REDIS_PASSWORD_FILE; wins over a password in the URL. */
+  password?: string;
+  sentinels: { host: string; port: number }[] | null;
+  sentinelName: string;
+  sentinelPassword?: string;
+}
+
 /** The validated configuration, parsed once at start-up and injected where needed. */
 export class AppConfig {
   readonly port: number;
   readonly redisUrl: string;
+  readonly redis: RedisSettings;
   readonly queuePrefix: string;
   readonly storageDir: string;
+  /** The bucket of STORAGE_URL; null keeps documents in STORAGE_DIR. */
+  readonly s3: S3Settings | null;
   readonly maxUploadBytes: number;
   readonly maxPages: number;
   readonly ocrLanguages: string;
@@ -130,11 +189,28 @@ export class AppConfig {
   /** Port of the worker's Prometheus endpoint; 0 turns it off. */
   readonly workerMetricsPort: number;
 
-  constructor(values: z.infer<typeof schema>) {
+  constructor(values: z.infer<typeof schema>, files: { redisPassword?: string; sentinelPassword?: string } = {}) {
     this.port = values.PORT;
     this.redisUrl = values.REDIS_URL;
+    this.redis = {
+      url: values.REDIS_URL,
+      password: files.redisPassword,
+      sentinels: values.REDIS_SENTINELS,
+      sentinelName: values.REDIS_SENTINEL_NAME,
+      sentinelPassword: files.sentinelPassword,
+    };
     this.queuePrefix = values.QUEUE_PREFIX;
     this.storageDir = values.STORAGE_DIR;
+    const bucket = values.STORAGE_URL ? /^s3:\/\/([^/]+)\/?(.*)$/.exec(values.STORAGE_URL) : null;
+    this.s3 = bucket
+      ? {
+          bucket: bucket[1],
+          prefix: bucket[2].replace(/\/+$/, ''),
+          endpoint: values.S3_ENDPOINT,
+          region: values.S3_REGION,
+          forcePathStyle: values.S3_FORCE_PATH_STYLE,
+        }
+      : null;
     this.maxUploadBytes = values.MAX_UPLOAD_BYTES;
     this.maxPages = values.MAX_PAGES;
     this.ocrLanguages = values.OCR_LANGUAGES;
@@ -172,5 +248,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
     throw new ConfigError(`Invalid configuration:\n  ${problems.join('\n  ')}`);
   }
-  return new AppConfig(parsed.data);
+  const problems: string[] = [];
+  const secretFile = (variable: string, path: string | undefined) => {
+    if (path === undefined) return undefined;
+    try {
+      // Secret files usually end with a newline that is not part of the secret.
+      return readFileSync(path, 'utf8').replace(/\r?\n$/, '');
+    } catch (error) {
+      problems.push(`${variable}: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? error})`);
+      return undefined;
+    }
+  };
+  const redisPassword = secretFile('REDIS_PASSWORD_FILE', parsed.data.REDIS_PASSWORD_FILE);
+  const sentinelPassword = secretFile('REDIS_SENTINEL_PASSWORD_FILE', parsed.data.REDIS_SENTINEL_PASSWORD_FILE);
+  if (problems.length) throw new ConfigError(`Invalid configuration:\n  ${problems.join('\n  ')}`);
+  return new AppConfig(parsed.data, { redisPassword, sentinelPassword });
 }

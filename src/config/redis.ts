@@ -1,17 +1,23 @@
 import type { RedisOptions } from 'ioredis';
+import type { RedisSettings } from './config';
 
-/** ioredis options from a redis:// or rediss:// URL (BullMQ takes options, not URLs). */
-export function redisOptions(url: string): RedisOptions {
+/**
+ * ioredis options (BullMQ takes options, not URLs): host, port, credentials, database and
+ * TLS from REDIS_URL, the password from REDIS_PASSWORD_FILE when given, and with Sentinels
+ * the master they name instead of the URL's host (ioredis follows a failover by itself).
+ */
+export function redisOptions({ url, password, sentinels, sentinelName, sentinelPassword }: RedisSettings): RedisOptions {
   const u = new URL(url);
   const db = u.pathname.length > 1 ? Number(u.pathname.slice(1)) : 0;
-  return {
-    host: u.hostname,
-    port: u.port ? Number(u.port) : 6379,
+  const tls = u.protocol === 'rediss:' ? {} : undefined;
+  const common: RedisOptions = {
     username: u.username ? decodeURIComponent(u.username) : undefined,
-    password: u.password ? decodeURIComponent(u.password) : undefined,
+    password: password ?? (u.password ? decodeURIComponent(u.password) : undefined),
     db: Number.isInteger(db) ? db : 0,
-    tls: u.protocol === 'rediss:' ? {} : undefined,
+    tls,
   };
+  if (!sentinels) return { host: u.hostname, port: u.port ? Number(u.port) : 6379, ...common };
+  return { ...common, sentinels, name: sentinelName, sentinelPassword, enableTLSForSentinelMode: tls !== undefined };
 }
 
 /** For connections that serve HTTP requests: refuse commands while Redis is down instead of queueing them. */

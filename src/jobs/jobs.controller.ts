@@ -42,6 +42,8 @@ import { negotiateFormat } from './format-negotiation';
 import type { JobView } from '../contract/job-view';
 import { JobsService, type StoredOutput, type UploadFields } from './jobs.service';
 import { UploadSizeGuard } from './upload-size.guard';
+import { StorageService } from '../storage/storage.service';
+import { pipeline } from 'node:stream/promises';
 
 const POLL_AFTER_SECONDS = '1';
 const POLL_HEADER = {
@@ -91,19 +93,27 @@ function imageWidth(value: string | undefined): number {
 }
 
 /**
- * Streams a stored output with Express' send: Content-Length, an ETag from size and mtime,
- * and 304 for a matching If-None-Match. Outputs are private to their key, so no shared caching.
+ * Streams a stored output, from a folder or a bucket alike: Content-Length, an ETag from
+ * size and modification time, and 304 for a matching If-None-Match. Outputs are private to
+ * their key, so no shared caching.
  */
-async function sendStored(res: Response, output: StoredOutput) {
+async function sendStored(storage: StorageService, req: Request, res: Response, output: StoredOutput) {
+  const stored = await storage.open(output.key);
+  if (!stored) throw new ApiError(HttpStatus.NOT_FOUND, 'not_found', 'The output is no longer stored.');
   res.attachment(output.fileName);
   res.setHeader('Content-Type', output.contentType);
   res.setHeader('Cache-Control', 'private, no-cache');
-  await new Promise<void>((resolve, reject) =>
-    // Storage paths are the server's own; a dot in STORAGE_DIR must not hide them.
-    res.sendFile(output.path, { dotfiles: 'allow', cacheControl: false }, (error) =>
-      error && (error as NodeJS.ErrnoException).code !== 'ECONNABORTED' ? reject(error) : resolve(),
-    ),
-  );
+  res.setHeader('ETag', `W/"${stored.size.toString(16)}-${Math.floor(stored.modifiedMs).toString(16)}"`);
+  if (req.fresh) {
+    stored.body.destroy();
+    res.status(304).end();
+    return;
+  }
+  res.setHeader('Content-Length', String(stored.size));
+  await pipeline(stored.body, res).catch((error: NodeJS.ErrnoException) => {
+    // A client that hangs up mid-download is no server error.
+    if (error.code !== 'ERR_STREAM_PREMATURE_CLOSE') throw error;
+  });
 }
 
 const JOB_ID = ApiParam({ name: 'id', description: 'The job id from `POST /v1/jobs`.', schema: { type: 'string', format: 'uuid' } });
@@ -115,7 +125,10 @@ const JOB_ID = ApiParam({ name: 'id', description: 'The job id from `POST /v1/jo
 @Controller('v1/jobs')
 @UseInterceptors(JobLogInterceptor)
 export class JobsController {
-  constructor(private readonly jobs: JobsService) {}
+  constructor(
+    private readonly jobs: JobsService,
+    private readonly storage: StorageService,
+  ) {}
 
   @Post()
   @HttpCode(202)
@@ -191,7 +204,7 @@ export class JobsController {
     @Res() res: Response,
   ) {
     const chosen = negotiateFormat(RESULT_FORMATS, format, req);
-    await sendStored(res, await this.jobs.output(id, chosen, owner));
+    await sendStored(this.storage, req, res, await this.jobs.output(id, chosen, owner));
   }
 
   @Get(':id/pages/:page')
@@ -220,7 +233,7 @@ export class JobsController {
     @Res() res: Response,
   ) {
     const chosen = negotiateFormat(PAGE_FORMATS, format, req);
-    await sendStored(res, await this.jobs.pageOutput(id, pageNumber(page), chosen, owner));
+    await sendStored(this.storage, req, res, await this.jobs.pageOutput(id, pageNumber(page), chosen, owner));
   }
 
   @Get(':id/pages/:page/image')
@@ -253,9 +266,10 @@ export class JobsController {
     @Param('page') page: string,
     @Query('width') width: string | undefined,
     @Owner() owner: string | null,
+    @Req() req: Request,
     @Res() res: Response,
   ) {
-    await sendStored(res, await this.jobs.pageImage(id, pageNumber(page), imageWidth(width), owner));
+    await sendStored(this.storage, req, res, await this.jobs.pageImage(id, pageNumber(page), imageWidth(width), owner));
   }
 
   @Delete(':id')

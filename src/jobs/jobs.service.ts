@@ -25,7 +25,7 @@ const QUEUE_TIMEOUT_MS = 3000;
 
 /** A stored output and how to send it. */
 export interface StoredOutput {
-  path: string;
+  key: string;
   contentType: string;
   fileName: string;
 }
@@ -120,10 +120,10 @@ export class JobsService {
     const job = await this.finishedJob(id, owner);
     this.checkPage(job, page);
     const key = this.storage.imageKey(id, page, width);
-    if (!(await this.storage.stat(key))) {
+    if (!(await this.storage.exists(key))) {
       await this.images.render({ documentId: id, uploadKey: job.data.uploadKey, page, width });
     }
-    return { path: this.storage.path(key), contentType: 'image/png', fileName: `${downloadBaseName(job.data.fileName)}-p${page}.png` };
+    return { key, contentType: 'image/png', fileName: `${downloadBaseName(job.data.fileName)}-p${page}.png` };
   }
 
   private checkPage(job: Job<DocumentJobData>, page: number) {
@@ -138,8 +138,7 @@ export class JobsService {
   }
 
   private async stored(job: Job<DocumentJobData>, key: string, format: ResultFormat, suffix: string): Promise<StoredOutput> {
-    const info = await this.storage.stat(key);
-    if (!info) {
+    if (!(await this.storage.exists(key))) {
       // The JSON always exists for a completed job, until the job expires.
       if (format === 'json') throw jobNotFound(job.id!);
       throw new ApiError(
@@ -152,7 +151,7 @@ export class JobsService {
     }
     const { mediaType, extension } = FORMAT_INFO[format];
     return {
-      path: this.storage.path(key),
+      key,
       contentType: format === 'pdf' ? mediaType : `${mediaType}; charset=utf-8`,
       fileName: `${downloadBaseName(job.data.fileName)}${suffix}.${extension}`,
     };

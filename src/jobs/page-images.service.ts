@@ -50,7 +50,7 @@ export class PageImagesService implements OnApplicationShutdown {
   private queueEvents(): QueueEvents {
     this.events ??= new QueueEvents(IMAGES_QUEUE, {
       prefix: this.config.queuePrefix,
-      connection: { ...redisOptions(this.config.redisUrl), retryStrategy: reconnectEvery, maxRetriesPerRequest: null },
+      connection: { ...redisOptions(this.config.redis), retryStrategy: reconnectEvery, maxRetriesPerRequest: null },
     });
     return this.events;
   }

@@ -18,7 +18,7 @@ export class QueueModule {
       useFactory: (config: AppConfig) => ({
         prefix: config.queuePrefix,
         connection: {
-          ...redisOptions(config.redisUrl),
+          ...redisOptions(config.redis),
           ...(mode === 'producer' ? failFastOptions : {}),
           retryStrategy: reconnectEvery,
         },

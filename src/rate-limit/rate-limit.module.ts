@@ -20,7 +20,7 @@ const RATE_LIMIT_REDIS = Symbol('RATE_LIMIT_REDIS');
       provide: RATE_LIMIT_REDIS,
       inject: [AppConfig],
       useFactory: (config: AppConfig) => {
-        const redis = new Redis({ ...redisOptions(config.redisUrl), ...failFastOptions, retryStrategy: reconnectEvery });
+        const redis = new Redis({ ...redisOptions(config.redis), ...failFastOptions, retryStrategy: reconnectEvery });
         // Outages are reported by the guard, once, rather than on every reconnection attempt.
         redis.on('error', () => undefined);
         return redis;

@@ -1,31 +1,47 @@
-import { Injectable, OnModuleInit } from '@nestjs/common';
-import { mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { mkdir, readdir, rm, stat, utimes } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
+import { dirname, join, resolve } from 'node:path';
 import { AppConfig } from '../config/config';
 import { FORMAT_INFO, type PageFormat, RESULT_FORMATS, type ResultFormat } from '../contract/formats';
+import { LocalBackend } from './local.backend';
+import { S3Backend } from './s3.backend';
+import type { StorageBackend, StoredObject } from './storage.backend';
+
+/** Local copies of stored uploads that no page has read for this long are deleted. */
+const LOCAL_COPY_IDLE_MS = 10 * 60 * 1000;
 
 /**
- * The folder that API and workers share. Keys are relative paths the server makes up;
- * nothing a client sends ends up in a path.
+ * The documents' files, under keys the server makes up (nothing a client sends ends up in
+ * a key): in STORAGE_DIR, or in the bucket of STORAGE_URL. STORAGE_DIR always holds this
+ * process's own scratch files: uploads being received, and a worker's local copies of
+ * stored PDFs (pdf.js reads a file), which are deleted when the document is done or idle.
  */
 @Injectable()
-export class StorageService implements OnModuleInit {
-  readonly root: string;
+export class StorageService implements OnModuleInit, OnApplicationShutdown {
+  private readonly logger = new Logger(StorageService.name);
+  readonly backend: StorageBackend;
+  private readonly scratch: string;
+  private readonly copies = new Map<string, Promise<string>>();
 
   constructor(config: AppConfig) {
-    this.root = resolve(config.storageDir);
+    this.scratch = resolve(config.storageDir);
+    this.backend = config.s3 ? new S3Backend(config.s3) : new LocalBackend(config.storageDir);
   }
 
   async onModuleInit() {
-    await Promise.all(['incoming', 'uploads', 'pages', 'results', 'images'].map((d) => mkdir(join(this.root, d), { recursive: true })));
+    await Promise.all(['incoming', 'copies'].map((d) => mkdir(join(this.scratch, d), { recursive: true })));
+    await this.backend.init();
+    if (this.backend.kind === 's3') this.logger.log('Documents are stored in S3; STORAGE_DIR holds scratch files only');
   }
 
+  onApplicationShutdown() {
+    (this.backend as Partial<S3Backend>).destroy?.();
+  }
+
+  /** Where uploads are received before they are checked and stored. */
   get incomingDir() {
-    return join(this.root, 'incoming');
-  }
-
-  path(key: string) {
-    return join(this.root, key);
+    return join(this.scratch, 'incoming');
   }
 
   uploadKey(documentId: string) {
@@ -59,72 +75,132 @@ export class StorageService implements OnModuleInit {
     return `images/${documentId}/${page}-${width}.png`;
   }
 
-  /** Moves a file written by the upload handler into place under `key`. */
+  /** Stores a file written by the upload handler under `key`, taking it off the local disk. */
   async adopt(tempPath: string, key: string) {
-    await rename(tempPath, this.path(key));
+    await this.backend.putFile(key, tempPath);
   }
 
   async writeJson(key: string, value: unknown) {
-    const target = this.path(key);
-    await mkdir(join(target, '..'), { recursive: true });
-    // Write then rename, so a reader never sees half a file.
-    const temp = `${target}.${process.pid}.tmp`;
-    await writeFile(temp, JSON.stringify(value));
-    await rename(temp, target);
-  }
-
-  async readJson<T>(key: string): Promise<T | null> {
-    try {
-      return JSON.parse(await readFile(this.path(key), 'utf8')) as T;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
-      throw error;
-    }
-  }
-
-  async readText(key: string) {
-    return readFile(this.path(key), 'utf8');
+    await this.backend.put(key, JSON.stringify(value));
   }
 
   async writeFile(key: string, data: Uint8Array) {
-    const target = this.path(key);
-    await mkdir(join(target, '..'), { recursive: true });
-    const temp = `${target}.${process.pid}.tmp`;
-    await writeFile(temp, data);
-    await rename(temp, target);
+    await this.backend.put(key, Buffer.from(data.buffer, data.byteOffset, data.byteLength));
   }
 
-  /** The file's size and modification time, or null when there is none. */
-  async stat(key: string) {
-    return stat(this.path(key)).catch((error: NodeJS.ErrnoException) => {
-      if (error.code === 'ENOENT') return null;
-      throw error;
-    });
+  /** Whether something is stored under `key`. */
+  async exists(key: string) {
+    const object = await this.backend.open(key);
+    object?.body.destroy();
+    return object !== null;
+  }
+
+  async readJson<T>(key: string): Promise<T | null> {
+    const bytes = await this.backend.get(key);
+    return bytes ? (JSON.parse(bytes.toString('utf8')) as T) : null;
+  }
+
+  /** The stored text of `key`; throws when there is none. */
+  async readText(key: string) {
+    const bytes = await this.backend.get(key);
+    if (!bytes) throw new Error(`Nothing stored under ${key}`);
+    return bytes.toString('utf8');
+  }
+
+  open(key: string): Promise<StoredObject | null> {
+    return this.backend.open(key);
   }
 
   async remove(key: string) {
-    await rm(this.path(key), { recursive: true, force: true });
+    await this.backend.remove(key);
+  }
+
+  /**
+   * A local file with the content of `key`, for pdf.js: the stored file itself in a local
+   * folder, else a copy made once per process and document (concurrent pages share it).
+   */
+  async localFile(key: string): Promise<string> {
+    if (this.backend instanceof LocalBackend) return this.backend.path(key);
+    let copy = this.copies.get(key);
+    if (!copy) {
+      const path = join(this.scratch, 'copies', key.replace(/[^\w.-]+/g, '_'));
+      copy = this.backend.download(key, path).then((found) => {
+        if (!found) throw new Error(`Nothing stored under ${key}`);
+        return path;
+      });
+      this.copies.set(key, copy);
+      copy.catch(() => this.copies.delete(key));
+    }
+    const path = await copy;
+    // Marks the copy as in use, for the idle sweep.
+    await utimes(path, new Date(), new Date()).catch(() => undefined);
+    return path;
+  }
+
+  /**
+   * Where a thread of this process may write the file for `key`: its place in a local
+   * folder, else a scratch file that `commitLocalTarget` then stores.
+   */
+  async localTarget(key: string): Promise<string> {
+    const path = this.backend instanceof LocalBackend ? this.backend.path(key) : join(this.scratch, 'copies', `out-${randomUUID()}`);
+    await mkdir(dirname(path), { recursive: true });
+    return path;
+  }
+
+  /** Stores what was written to a `localTarget`; a file that was not written is skipped. */
+  async commitLocalTarget(key: string, path: string) {
+    if (this.backend instanceof LocalBackend) return;
+    if (await stat(path).catch(() => null)) await this.backend.putFile(key, path);
+  }
+
+  /** Deletes this process's local copy of `key`, if it made one. */
+  async releaseLocalFile(key: string) {
+    const copy = this.copies.get(key);
+    if (!copy) return;
+    this.copies.delete(key);
+    await rm(await copy.catch(() => ''), { force: true });
   }
 
   /** Everything stored for a document. */
   async removeDocument(documentId: string) {
-    const results = [this.summaryKey(documentId), ...RESULT_FORMATS.map((format) => this.outputKey(documentId, format))];
-    await Promise.all([this.uploadKey(documentId), `pages/${documentId}`, `images/${documentId}`, ...results].map((k) => this.remove(k)));
+    await Promise.all(
+      [
+        this.uploadKey(documentId),
+        `pages/${documentId}/`,
+        `images/${documentId}/`,
+        this.summaryKey(documentId),
+        ...RESULT_FORMATS.map((format) => this.outputKey(documentId, format)),
+      ].map((k) => this.backend.remove(k)),
+    );
+    await this.releaseLocalFile(this.uploadKey(documentId));
   }
 
-  /** Document ids that have files older than `maxAgeMs`, found by their file names. */
+  /** Document ids that have stored files older than `maxAgeMs`; stale scratch files go at once. */
   async documentsOlderThan(maxAgeMs: number): Promise<Set<string>> {
+    await this.sweepScratch(maxAgeMs);
     const cutoff = Date.now() - maxAgeMs;
     const ids = new Set<string>();
-    for (const dir of ['uploads', 'pages', 'results', 'images', 'incoming']) {
-      const entries = await readdir(this.path(dir)).catch(() => [] as string[]);
-      for (const name of entries) {
-        const info = await stat(this.path(`${dir}/${name}`)).catch(() => null);
-        if (!info || info.mtimeMs > cutoff) continue;
-        if (dir === 'incoming') await this.remove(`${dir}/${name}`);
-        else ids.add(name.split('.')[0]);
+    for (const prefix of ['uploads/', 'pages/', 'results/', 'images/']) {
+      for (const { key, modifiedMs } of await this.backend.list(prefix)) {
+        if (modifiedMs <= cutoff) ids.add(key.slice(prefix.length).split(/[./]/)[0]);
       }
     }
     return ids;
+  }
+
+  private async sweepScratch(maxAgeMs: number) {
+    for (const [dir, idleMs] of [
+      ['incoming', maxAgeMs],
+      ['copies', LOCAL_COPY_IDLE_MS],
+    ] as const) {
+      for (const name of await readdir(join(this.scratch, dir)).catch(() => [] as string[])) {
+        const path = join(this.scratch, dir, name);
+        const info = await stat(path).catch(() => null);
+        if (info && info.mtimeMs < Date.now() - idleMs) {
+          await rm(path, { force: true });
+          for (const [key, copy] of this.copies) if ((await copy.catch(() => '')) === path) this.copies.delete(key);
+        }
+      }
+    }
   }
 }

@@ -98,7 +98,7 @@ export class DocumentProcessor extends WorkerHost implements OnApplicationBootst
 
   private async split(job: Job<DocumentJobData>) {
     const id = job.id!;
-    const inspected = await this.pdf.inspect(this.storage.path(job.data.uploadKey));
+    const inspected = await this.pdf.inspect(await this.storage.localFile(job.data.uploadKey));
     if (!inspected.ok) throw new UnrecoverableError(encodeFailure(inspected.code, inspected.message));
     const { pageCount } = inspected;
     if (pageCount === 0) throw new UnrecoverableError(encodeFailure('pdf_empty', 'The PDF has no pages.'));
@@ -155,33 +155,40 @@ export class DocumentProcessor extends WorkerHost implements OnApplicationBootst
     const { storage } = this;
     const title = `${downloadBaseName(job.data.fileName)}.pdf`;
     const system = `${SOFTWARE.name} ${SOFTWARE.version} (tesseract.js ${TESSERACT_VERSION}, pdf.js ${PDFJS_VERSION})`;
-    const result = storage.path(storage.resultKey(id));
-    const pageTargets = Object.fromEntries(
-      numbers.map((n) => [
-        n,
-        {
-          txt: storage.path(storage.pageOutputKey(id, n, 'txt')),
-          hocr: storage.path(storage.pageOutputKey(id, n, 'hocr')),
-          alto: storage.path(storage.pageOutputKey(id, n, 'alto')),
-        },
-      ]),
-    );
-    await this.outputs.writeTextOutputs({
-      result,
-      meta: { title, system },
-      software: SOFTWARE,
-      document: {
-        txt: storage.path(storage.outputKey(id, 'txt')),
-        hocr: storage.path(storage.outputKey(id, 'hocr')),
-        alto: storage.path(storage.outputKey(id, 'alto')),
-      },
-      pages: pageTargets,
-    });
-    const pdf = await this.outputs.writeSearchablePdf({
-      result,
-      upload: storage.path(job.data.uploadKey),
-      target: storage.path(storage.outputKey(id, 'pdf')),
-    });
-    if (!pdf.ok) this.logger.warn(`Document ${id}: no searchable PDF: ${pdf.message}`);
+    // The output threads read and write files: local paths, which object storage gets afterwards.
+    const written = new Map<string, string>();
+    const target = async (key: string) => {
+      const path = await storage.localTarget(key);
+      written.set(key, path);
+      return path;
+    };
+    const formats = ['txt', 'hocr', 'alto'] as const;
+    const targets = async (key: (format: (typeof formats)[number]) => string) =>
+      Object.fromEntries(await Promise.all(formats.map(async (f) => [f, await target(key(f))]))) as Record<
+        (typeof formats)[number],
+        string
+      >;
+    const result = await storage.localFile(storage.resultKey(id));
+    try {
+      const pageTargets = Object.fromEntries(
+        await Promise.all(numbers.map(async (n) => [n, await targets((f) => storage.pageOutputKey(id, n, f))])),
+      );
+      await this.outputs.writeTextOutputs({
+        result,
+        meta: { title, system },
+        software: SOFTWARE,
+        document: await targets((f) => storage.outputKey(id, f)),
+        pages: pageTargets,
+      });
+      const pdf = await this.outputs.writeSearchablePdf({
+        result,
+        upload: await storage.localFile(job.data.uploadKey),
+        target: await target(storage.outputKey(id, 'pdf')),
+      });
+      if (!pdf.ok) this.logger.warn(`Document ${id}: no searchable PDF: ${pdf.message}`);
+      for (const [key, path] of written) await storage.commitLocalTarget(key, path);
+    } finally {
+      await storage.releaseLocalFile(storage.resultKey(id));
+    }
   }
 }

@@ -24,7 +24,13 @@ export class ImageProcessor extends WorkerHost implements OnModuleDestroy {
   async process(job: Job<ImageJobData>): Promise<void> {
     const { documentId, page, width } = job.data;
     return withJobContext({ jobId: documentId, page }, async () => {
-      const outcome = await this.pdf.renderImage({ path: this.storage.path(job.data.uploadKey), page, width });
+      let outcome;
+      try {
+        outcome = await this.pdf.renderImage({ path: await this.storage.localFile(job.data.uploadKey), page, width });
+      } finally {
+        // Images are asked for after the document ended, when no other event would clear the copy.
+        await this.storage.releaseLocalFile(job.data.uploadKey);
+      }
       if (!outcome.ok) throw new UnrecoverableError(encodeFailure(outcome.code, outcome.message));
       await this.storage.writeFile(this.storage.imageKey(documentId, page, width), outcome.png);
     });

@@ -58,7 +58,7 @@ export class PageProcessor extends WorkerHost implements OnApplicationBootstrap,
     }
     const started = Date.now();
     const outcome = await this.pdf.processPage({
-      path: this.storage.path(job.data.uploadKey),
+      path: await this.storage.localFile(job.data.uploadKey),
       page,
       languages: job.data.languages,
       ocr: job.data.ocr,
