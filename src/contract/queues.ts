@@ -6,6 +6,8 @@ export const DOCUMENTS_QUEUE = 'documents';
 export const PAGES_QUEUE = 'pages';
 export const DOCUMENT_JOB = 'document';
 export const PAGE_JOB = 'page';
+export const WEBHOOKS_QUEUE = 'webhooks';
+export const WEBHOOK_JOB = 'webhook';
 
 export const OCR_MODES = ['auto', 'always', 'never'] as const;
 export type OcrMode = (typeof OCR_MODES)[number];
@@ -24,6 +26,10 @@ export interface DocumentJobData {
   startedAt?: number;
   /** SHA-256 digest of the API key that created the job (never the key); absent without API_KEYS. */
   owner?: string;
+  /** Seconds the job and its files are kept once it has finished. */
+  retention?: number;
+  /** Where the final status is POSTed; checked at upload and again at each delivery. */
+  callbackUrl?: string;
 }
 
 /** What a finished document job returns; the result itself goes to storage. */
@@ -45,12 +51,26 @@ export interface PageJobResult {
   source: 'text' | 'ocr';
 }
 
+/** A final status to POST to a job's callbackUrl. */
+export interface WebhookJobData {
+  documentId: string;
+  /** Stable across retries, so that receivers can drop duplicates. */
+  eventId: string;
+  event: 'completed' | 'failed' | 'cancelled';
+  url: string;
+  /** The job as GET /v1/jobs/:id showed it when the event happened, as JSON. */
+  body: string;
+  retention: number;
+}
+
 export type DocumentsQueue = Queue<DocumentJobData, DocumentJobResult, typeof DOCUMENT_JOB>;
 export type PagesQueue = Queue<PageJobData, PageJobResult, typeof PAGE_JOB>;
+export type WebhooksQueue = Queue<WebhookJobData, void, typeof WEBHOOK_JOB>;
 
 /** Typed injection: `@InjectDocumentsQueue() documents: DocumentsQueue`. */
 export const InjectDocumentsQueue = () => InjectQueue(DOCUMENTS_QUEUE);
 export const InjectPagesQueue = () => InjectQueue(PAGES_QUEUE);
+export const InjectWebhooksQueue = () => InjectQueue(WEBHOOKS_QUEUE);
 
 /**
  * Options of both queues' workers: BullMQ keeps per-minute completed and failed counts in
@@ -60,6 +80,25 @@ export const workerOptions = { metrics: { maxDataPoints: 7 * 24 * 60 } };
 
 /** Page job id: deterministic so a retried inspection does not enqueue a page twice. */
 export const pageJobId = (documentId: string, page: number) => `${documentId}.p${page}`;
+
+/** One delivery per job and event: a repeated event (a retried document) is not sent twice. */
+export const webhookJobId = (documentId: string, event: WebhookJobData['event']) => `${documentId}.${event}`;
+
+export function webhookJobOptions(attempts: number, backoffMs: number): JobsOptions {
+  return {
+    attempts,
+    backoff: { type: 'exponential', delay: backoffMs },
+    removeOnComplete: { age: 3600 },
+    removeOnFail: { age: 24 * 3600 },
+  };
+}
+
+/**
+ * Pages run in order of their index within their document (BullMQ: lower priority first,
+ * first in first out within one): the first pages of a document submitted behind a large
+ * one run next to the large one's, instead of after all of it.
+ */
+export const pagePriority = (index: number) => Math.min(index + 1, 2_097_152);
 
 export function documentJobOptions(attempts: number, ttlSeconds: number): JobsOptions {
   return {

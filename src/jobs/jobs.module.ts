@@ -8,11 +8,17 @@ import { StorageModule } from '../storage/storage.module';
 import { StorageService } from '../storage/storage.service';
 import { JobsController } from './jobs.controller';
 import { JobsService } from './jobs.service';
+import { EventsModule } from '../events/events.module';
+import { WebhooksModule } from '../webhooks/webhooks.module';
+import { IdempotencyKeys } from './idempotency.service';
+import { QueueLoad } from './queue-load.service';
 
 @Module({
   imports: [
     LanguagesModule,
     StorageModule,
+    EventsModule,
+    WebhooksModule,
     MulterModule.registerAsync({
       imports: [StorageModule],
       inject: [AppConfig, StorageService],
@@ -24,6 +30,6 @@ import { JobsService } from './jobs.service';
     }),
   ],
   controllers: [JobsController],
-  providers: [JobsService],
+  providers: [JobsService, IdempotencyKeys, QueueLoad],
 })
 export class JobsModule {}

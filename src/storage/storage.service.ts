@@ -2,6 +2,7 @@ import { Injectable, OnModuleInit } from '@nestjs/common';
 import { mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { AppConfig } from '../config/config';
+import type { PageResult, PageSummary } from '../contract/results';
 
 /**
  * The folder that API and workers share. Keys are relative paths the server makes up;
@@ -64,6 +65,19 @@ export class StorageService implements OnModuleInit {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
       throw error;
     }
+  }
+
+  /** A finished page of a job that is running or stopped (a completed job's pages are in its result). */
+  async finishedPage(documentId: string, page: number): Promise<PageResult | null> {
+    return this.readJson<PageResult>(this.pageKey(documentId, page));
+  }
+
+  /** The pages of a running or stopped job that have finished, in page order, without their lines. */
+  async finishedPages(documentId: string): Promise<PageSummary[]> {
+    const names = await readdir(this.path(`pages/${documentId}`)).catch(() => [] as string[]);
+    const numbers = names.flatMap((n) => (/^\d+\.json$/.test(n) ? [Number.parseInt(n, 10)] : [])).sort((a, b) => a - b);
+    const pages = await Promise.all(numbers.map((n) => this.finishedPage(documentId, n)));
+    return pages.flatMap((p) => (p ? [(({ lines: _lines, ...summary }) => summary)(p)] : []));
   }
 
   async readText(key: string) {

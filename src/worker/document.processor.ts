@@ -9,6 +9,9 @@ import type { DocumentResult, DocumentSummary, PageResult, PageSummary } from '.
 import { PdfPoolService } from './pdf/pdf-pool.service';
 import { CancellationService } from '../queue/cancellation.service';
 import { PageSelectionError, selectPages } from '../contract/page-selection';
+import { jobView, partialResult } from '../contract/job-view';
+import { JobEvents } from '../queue/job-events.service';
+import { WebhooksService } from '../webhooks/webhooks.service';
 import {
   DOCUMENTS_QUEUE,
   DocumentJobData,
@@ -16,6 +19,7 @@ import {
   InjectPagesQueue,
   PAGE_JOB,
   pageJobId,
+  pagePriority,
   type PagesQueue,
   workerOptions,
 } from '../contract/queues';
@@ -37,6 +41,8 @@ export class DocumentProcessor extends WorkerHost implements OnApplicationBootst
     private readonly cancellations: CancellationService,
     @InjectPagesQueue() private readonly pages: PagesQueue,
     private readonly metrics: WorkerMetrics,
+    private readonly events: JobEvents,
+    private readonly webhooks: WebhooksService,
   ) {
     super();
   }
@@ -76,6 +82,9 @@ export class DocumentProcessor extends WorkerHost implements OnApplicationBootst
   @OnWorkerEvent('failed')
   onFailed(job: Job<DocumentJobData> | undefined, error: Error) {
     withJobContext({ jobId: job?.id ?? '' }, () => this.logger.warn(`Document ${job?.id} failed: ${error.message}`));
+    const final = job && (error instanceof UnrecoverableError || job.attemptsMade >= (job.opts.attempts ?? 1));
+    // A cancelled job was announced by the API that cancelled it.
+    if (final && decodeFailure(job.failedReason).code !== 'cancelled') void this.announce(job, 'failed');
   }
 
   @OnWorkerEvent('completed')
@@ -83,6 +92,29 @@ export class DocumentProcessor extends WorkerHost implements OnApplicationBootst
     const ms = Date.now() - (job.data.startedAt ?? job.timestamp);
     this.metrics.documentDone(ms);
     withJobContext({ jobId: job.id! }, () => this.logger.log(`Document ${job.id} completed: ${job.data.pagesTotal} pages in ${ms} ms`));
+    void this.announce(job, 'completed');
+  }
+
+  /** The final status, to the job's event stream and its webhook, once BullMQ has recorded it. */
+  private async announce(job: Job<DocumentJobData>, state: 'completed' | 'failed') {
+    const id = job.id!;
+    const retention = job.data.retention ?? this.config.resultTtlSeconds;
+    try {
+      job.finishedOn ??= Date.now();
+      const pages = state === 'completed' ? null : await this.storage.finishedPages(id);
+      const result =
+        state === 'completed'
+          ? await this.storage.readJson<DocumentSummary>(this.storage.summaryKey(id))
+          : pages!.length
+            ? partialResult(pages!)
+            : null;
+      const view = jobView(job, state, pages?.length ?? job.data.pagesTotal ?? 0, result);
+      const { pagesTotal, pagesDone } = view.progress;
+      await this.events.emit(id, { type: 'status', status: view.status, pagesTotal, pagesDone, error: view.error }, retention);
+      await this.webhooks.enqueue(view, job.data.callbackUrl, retention);
+    } catch (error) {
+      withJobContext({ jobId: id }, () => this.logger.error(`Could not announce that document ${id} ${state}: ${error}`));
+    }
   }
 
   private async split(job: Job<DocumentJobData>) {
@@ -105,13 +137,14 @@ export class DocumentProcessor extends WorkerHost implements OnApplicationBootst
     }
     // Deterministic ids make this safe to repeat if the job is retried after a crash.
     await this.pages.addBulk(
-      numbers.map((page) => ({
+      numbers.map((page, index) => ({
         name: PAGE_JOB,
         data: { documentId: id, uploadKey: job.data.uploadKey, page, languages: job.data.languages, ocr: job.data.ocr },
-        opts: { jobId: pageJobId(id, page), parent: { id, queue: job.queueQualifiedName } },
+        opts: { jobId: pageJobId(id, page), parent: { id, queue: job.queueQualifiedName }, priority: pagePriority(index) },
       })),
     );
     await job.updateData({ ...job.data, pagesTotal: numbers.length, pageNumbers: numbers, startedAt: job.processedOn });
+    await this.events.emit(id, { type: 'status', status: 'processing', pagesTotal: numbers.length, pagesDone: 0 });
     this.logger.log(`Document ${id}: ${pageCount} pages, ${numbers.length} queued`);
   }
 
