@@ -104,9 +104,13 @@ export class JobsService {
           { jobId: id, removeOnComplete: { age: retention }, removeOnFail: { age: retention } },
         ),
       );
-      await this.queue(() => this.events.emit(id, { type: 'status', status: 'queued', pagesTotal: null, pagesDone: 0 }));
-      if (owner && this.config.maxPagesInFlightPerKey) await this.queue(() => this.trackInFlight(owner, id));
-      return jobView(job, 'waiting', 0, null);
+      // The job is accepted now; what follows only informs, and must not undo it.
+      await this.queue(() => this.events.emit(id, { type: 'status', status: 'queued', pagesTotal: null, pagesDone: 0 })).catch(
+        () => undefined,
+      );
+      if (owner && this.config.maxPagesInFlightPerKey) await this.queue(() => this.trackInFlight(owner, id)).catch(() => undefined);
+      const queuePosition = await this.queue(() => this.load.queuePosition(id)).catch(() => null);
+      return { ...jobView(job, 'waiting', 0, null), queuePosition };
     } catch (error) {
       await this.storage.remove(uploadKey);
       throw error;
