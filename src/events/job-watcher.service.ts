@@ -19,11 +19,14 @@ export interface Wakeup {
 export class JobWatcher implements OnModuleDestroy {
   private subscriber: Redis | null = null;
   private readonly waiters = new Map<string, Set<() => void>>();
+  /** Set at shutdown (before the HTTP server closes): open streams and long polls end then. */
+  stopping = false;
 
   constructor(private readonly config: AppConfig) {}
 
   /** Call before reading the stream, so that an event added in between still wakes the reader. */
   next(documentId: string, timeoutMs: number): Wakeup {
+    if (this.stopping) return { promise: Promise.resolve(), cancel: () => undefined };
     this.connect();
     let done!: () => void;
     let timer: NodeJS.Timeout;
@@ -44,6 +47,7 @@ export class JobWatcher implements OnModuleDestroy {
   }
 
   onModuleDestroy() {
+    this.stopping = true;
     for (const set of this.waiters.values()) for (const wake of [...set]) wake();
     this.subscriber?.disconnect();
   }

@@ -32,7 +32,7 @@ export async function streamJobEvents(req: Request, res: Response, view: JobView
   const send = (event: JobEvent, id?: string) =>
     res.write(`${id ? `id: ${id}\n` : ''}event: ${event.type}\ndata: ${JSON.stringify({ jobId: view.id, ...event })}\n\n`);
   try {
-    while (!closed) {
+    while (!closed && !watcher.stopping) {
       wakeup = watcher.next(view.id, IDLE_MS);
       const batch = await events.read(view.id, after);
       for (const { id, event } of batch) {

@@ -261,7 +261,7 @@ export class JobsService {
     const first = await this.status(id, owner);
     if (FINAL_STATUSES.includes(first.view.status) || seconds <= 0) return first;
     const deadline = Date.now() + seconds * 1000;
-    while (Date.now() < deadline) {
+    while (Date.now() < deadline && !this.watcher.stopping) {
       const wakeup = this.watcher.next(id, Math.min(deadline - Date.now(), 5000));
       try {
         if ((await this.queue(() => this.events.read(id, since))).length) break;

@@ -97,15 +97,18 @@ export class StorageService implements OnModuleInit {
     );
   }
 
-  /** Document ids that have files older than `maxAgeMs`, found by their file names. */
-  async documentsOlderThan(maxAgeMs: number): Promise<Set<string>> {
-    const cutoff = Date.now() - maxAgeMs;
+  /**
+   * Document ids that have files older than `maxAgeMs`, found by their file names; partial
+   * uploads in `incoming` untouched for `incomingMaxAgeMs` are deleted on the way.
+   */
+  async documentsOlderThan(maxAgeMs: number, incomingMaxAgeMs = maxAgeMs): Promise<Set<string>> {
+    const now = Date.now();
     const ids = new Set<string>();
     for (const dir of ['uploads', 'pages', 'results', 'incoming']) {
       const entries = await readdir(this.path(dir)).catch(() => [] as string[]);
       for (const name of entries) {
         const info = await stat(this.path(`${dir}/${name}`)).catch(() => null);
-        if (!info || info.mtimeMs > cutoff) continue;
+        if (!info || info.mtimeMs > now - (dir === 'incoming' ? incomingMaxAgeMs : maxAgeMs)) continue;
         if (dir === 'incoming') await this.remove(`${dir}/${name}`);
         else ids.add(name.split('.')[0]);
       }

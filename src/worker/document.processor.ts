@@ -33,6 +33,7 @@ import { StorageService } from '../storage/storage.service';
 @Processor(DOCUMENTS_QUEUE, workerOptions)
 export class DocumentProcessor extends WorkerHost implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(DocumentProcessor.name);
+  private readonly announcing = new Set<Promise<void>>();
 
   constructor(
     private readonly config: AppConfig,
@@ -54,6 +55,8 @@ export class DocumentProcessor extends WorkerHost implements OnApplicationBootst
 
   async onModuleDestroy() {
     await this.worker.close();
+    // The final events of the last documents, before the queues' connections close.
+    await Promise.all(this.announcing);
   }
 
   async process(job: Job<DocumentJobData>, token?: string) {
@@ -84,7 +87,7 @@ export class DocumentProcessor extends WorkerHost implements OnApplicationBootst
     withJobContext({ jobId: job?.id ?? '' }, () => this.logger.warn(`Document ${job?.id} failed: ${error.message}`));
     const final = job && (error instanceof UnrecoverableError || job.attemptsMade >= (job.opts.attempts ?? 1));
     // A cancelled job was announced by the API that cancelled it.
-    if (final && decodeFailure(job.failedReason).code !== 'cancelled') void this.announce(job, 'failed');
+    if (final && decodeFailure(job.failedReason).code !== 'cancelled') this.track(this.announce(job, 'failed'));
   }
 
   @OnWorkerEvent('completed')
@@ -92,7 +95,12 @@ export class DocumentProcessor extends WorkerHost implements OnApplicationBootst
     const ms = Date.now() - (job.data.startedAt ?? job.timestamp);
     this.metrics.documentDone(ms);
     withJobContext({ jobId: job.id! }, () => this.logger.log(`Document ${job.id} completed: ${job.data.pagesTotal} pages in ${ms} ms`));
-    void this.announce(job, 'completed');
+    this.track(this.announce(job, 'completed'));
+  }
+
+  private track(announcement: Promise<void>) {
+    this.announcing.add(announcement);
+    void announcement.finally(() => this.announcing.delete(announcement));
   }
 
   /** The final status, to the job's event stream and its webhook, once BullMQ has recorded it. */

@@ -31,7 +31,7 @@ export class StorageSweeper implements OnApplicationBootstrap, OnApplicationShut
 
   async sweep() {
     // Younger files may belong to an upload whose job is being queued right now.
-    for (const id of await this.storage.documentsOlderThan(MIN_AGE_MS)) {
+    for (const id of await this.storage.documentsOlderThan(MIN_AGE_MS, this.config.resultTtlSeconds * 1000)) {
       const job = await this.documents.getJob(id);
       const retentionMs = (job?.data.retention ?? this.config.resultTtlSeconds) * 1000;
       // A cancelled job's record lives as long as its finished pages may be read.
