@@ -9,7 +9,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Upload a PDF to OCR */
+        /**
+         * Upload a PDF to OCR
+         * @description As `multipart/form-data` (the PDF in the part `file`, options as fields) or as the raw body with `Content-Type: application/pdf` (options as query parameters). Same limits either way.
+         */
         post: operations["createJob"];
         delete?: never;
         options?: never;
@@ -24,12 +27,52 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Status, progress and, once completed, the text of each page */
+        /** Status, progress and the text of each page finished so far */
         get: operations["getJob"];
         put?: never;
         post?: never;
         /** Cancel a job and delete its files */
         delete: operations["deleteJob"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/jobs/{id}/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Live progress as Server-Sent Events
+         * @description Event `status` (`{ jobId, status, pagesTotal, pagesDone, error }`) when the job is queued, starts, completes, fails or is cancelled; event `page` (`{ jobId, page, source }`) as each page finishes. Every event has an `id`: reconnect with `Last-Event-ID` to get only what came after it. The stream ends after the final status. Works across API replicas.
+         */
+        get: operations["getJobEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/jobs/{id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Stop a queued or running job, keeping the pages it finished
+         * @description Queued pages are removed and pages being read are discarded when they finish. The job reads as `cancelled`, with the pages finished before in `result` (`partial: true`), until it expires. Cancelling a cancelled job changes nothing.
+         */
+        post: operations["cancelJob"];
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -157,6 +200,17 @@ export interface components {
              * @enum {string}
              */
             ocr?: "auto" | "always" | "never";
+            /**
+             * Format: uri
+             * @description Where to POST the job when it completes, fails or is cancelled, signed with `X-Ocr-Signature`. https only (http where `WEBHOOK_ALLOW_HTTP`); hosts that resolve to private, loopback or link-local addresses are refused unless `WEBHOOK_ALLOW_PRIVATE`. Needs `WEBHOOK_SECRET` on the server.
+             * @example https://example.com/hooks/ocr
+             */
+            callbackUrl?: string;
+            /**
+             * @description Seconds to keep the job and its files once it has finished. Default `RESULT_TTL_SECONDS`, at most `MAX_RETENTION_SECONDS`.
+             * @example 3600
+             */
+            retention?: number;
         };
         Progress: {
             /** @description Null until a worker has opened the document. */
@@ -204,6 +258,25 @@ export interface components {
             /** @description The pages' text joined with form feeds (`\f`). */
             text: string;
             pages: components["schemas"]["PageSummary"][];
+            /** @description `true` while the job runs (or after it failed or was cancelled): `pages` are the pages finished so far, `pageCount` their number. */
+            partial: boolean;
+        };
+        WebhookDelivery: {
+            /** Format: uri */
+            url: string;
+            /** @description Delivery attempts made so far for the latest event. */
+            attempts: number;
+            /** @description The receiver's HTTP status at the last attempt; null if it did not answer. */
+            lastStatus: number | null;
+            /** @description Why the last attempt got no answer. */
+            lastError: string | null;
+            /** Format: date-time */
+            lastAttemptAt: string | null;
+            /**
+             * Format: date-time
+             * @description When a 2xx answer was received.
+             */
+            deliveredAt: string | null;
         };
         Job: {
             /** Format: uuid */
@@ -219,8 +292,24 @@ export interface components {
             progress: components["schemas"]["Progress"];
             /** @description Set when the job failed or was cancelled. */
             error: components["schemas"]["JobError"] | null;
-            /** @description Set when the job completed. */
+            /** @description Set when the job completed; while it runs (or once it failed or was cancelled) the pages finished so far, with `partial: true`. */
             result: components["schemas"]["JobResult"] | null;
+            /**
+             * Format: date-time
+             * @description When the job and its files will be deleted (then it answers 404); null until it has finished.
+             */
+            expiresAt: string | null;
+            /** @description Seconds the job is kept once finished. */
+            retention: number | null;
+            /** @description While queued: 1 for the next document to start. Null otherwise. */
+            queuePosition: number | null;
+            /**
+             * Format: date-time
+             * @description While queued or processing: an estimate from the pages ahead and the pages per minute the workers do now.
+             */
+            estimatedDoneAt: string | null;
+            /** @description The delivery of the webhook, when the job has a `callbackUrl`. */
+            webhook: components["schemas"]["WebhookDelivery"] | null;
         };
         Box: {
             x0: number;
@@ -311,23 +400,51 @@ export type $defs = Record<string, never>;
 export interface operations {
     createJob: {
         parameters: {
-            query?: never;
-            header?: never;
+            query?: {
+                /** @description Raw uploads (`Content-Type: application/pdf`) only: as the form field. */
+                retention?: number;
+                /** @description Raw uploads (`Content-Type: application/pdf`) only: as the form field. */
+                callbackUrl?: string;
+                /** @description Raw uploads (`Content-Type: application/pdf`) only: as the form field. */
+                ocr?: "auto" | "always" | "never";
+                /** @description Raw uploads (`Content-Type: application/pdf`) only: as the form field. */
+                pages?: string;
+                /** @description Raw uploads (`Content-Type: application/pdf`) only: as the form field. */
+                languages?: string;
+            };
+            header?: {
+                /** @description Up to 255 visible ASCII characters. Repeating it (with the same API key) with the same file returns the original job (200, `Idempotent-Replayed: true`) instead of making another; with a different file, 422 `idempotency_key_reused`. Remembered until the job expires. */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
         requestBody: {
             content: {
                 "multipart/form-data": components["schemas"]["Upload"];
+                "application/pdf": Blob;
             };
         };
         responses: {
-            /** @description Queued. Poll the job at `Location`. */
+            /** @description The job an earlier request with the same `Idempotency-Key` and file created. */
+            200: {
+                headers: {
+                    /** @description The job: `/v1/jobs/{id}`. */
+                    Location?: string;
+                    /** @description `true`. */
+                    "Idempotent-Replayed"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Job"];
+                };
+            };
+            /** @description Queued. Poll the job at `Location`, long-poll it with `?wait=`, or follow `/v1/jobs/{id}/events`. */
             202: {
                 headers: {
                     /** @description The job: `/v1/jobs/{id}`. */
                     Location?: string;
-                    /** @description Seconds to wait before polling again; sent while the job is queued or processing. */
+                    /** @description Seconds to wait before polling again, from the pages ahead and the pages per minute the workers do now; sent while the job is queued or processing. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
@@ -335,7 +452,7 @@ export interface operations {
                     "application/json": components["schemas"]["Job"];
                 };
             };
-            /** @description `code`: `file_missing`, `invalid_pages`, `unsupported_language`, `invalid_option` */
+            /** @description `code`: `file_missing`, `invalid_pages`, `unsupported_language`, `invalid_option`, `callback_url_not_allowed` */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -346,6 +463,15 @@ export interface operations {
             };
             /** @description `code`: `unauthorized` */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `code`: `idempotency_key_in_use` */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -371,7 +497,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description `code`: `pdf_empty` */
+            /** @description `code`: `pdf_empty`, `idempotency_key_reused` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -380,7 +506,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description `code`: `rate_limited` */
+            /** @description `code`: `rate_limited`, `quota_exceeded` */
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -400,7 +526,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description `code`: `queue_unavailable` */
+            /** @description `code`: `queue_unavailable`, `queue_full` */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -413,7 +539,10 @@ export interface operations {
     };
     getJob: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Long poll: answer as soon as the job changes (a status, a finished page), or after this many seconds (at most 60). */
+                wait?: number;
+            };
             header?: never;
             path: {
                 /** @description The job id from `POST /v1/jobs`. */
@@ -425,12 +554,21 @@ export interface operations {
         responses: {
             200: {
                 headers: {
-                    /** @description Seconds to wait before polling again; sent while the job is queued or processing. */
+                    /** @description Seconds to wait before polling again, from the pages ahead and the pages per minute the workers do now; sent while the job is queued or processing. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Job"];
+                };
+            };
+            /** @description `code`: `invalid_option` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description `code`: `unauthorized` */
@@ -494,7 +632,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Cancelled (if it was still running) and deleted. */
+            /** @description Cancelled (if it was still running) and its files deleted, finished pages too. */
             204: {
                 headers: {
                     [name: string]: unknown;
@@ -512,6 +650,156 @@ export interface operations {
             };
             /** @description `code`: `job_not_found` */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `code`: `rate_limited` */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `code`: `internal_error` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `code`: `queue_unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getJobEvents: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Resume after this event. */
+                "Last-Event-ID"?: string;
+            };
+            path: {
+                /** @description The job id from `POST /v1/jobs`. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": string;
+                };
+            };
+            /** @description `code`: `unauthorized` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `code`: `job_not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": components["schemas"]["Error"];
+                };
+            };
+            /** @description `code`: `rate_limited` */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `code`: `internal_error` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `code`: `queue_unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    cancelJob: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The job id from `POST /v1/jobs`. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Job"];
+                };
+            };
+            /** @description `code`: `unauthorized` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `code`: `job_not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `code`: `job_finished` */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -15,10 +15,12 @@ import { LocalCopiesListener } from './worker/local-copies.listener';
 import { PageProcessor } from './worker/page.processor';
 import { StorageSweeper } from './worker/storage-sweeper';
 import { WorkerAnnouncer } from './worker/worker-announcer.service';
+import { WebhookProcessor } from './worker/webhook.processor';
+import { WebhooksModule } from './webhooks/webhooks.module';
 
 /** The worker process: the BullMQ processors and the thread pool that runs pdf.js and tesseract.js. */
 @Module({
-  imports: [ConfigModule, QueueModule.register('consumer'), StorageModule, LoggingModule, WorkerMetricsModule],
+  imports: [ConfigModule, QueueModule.register('consumer'), StorageModule, LoggingModule, WorkerMetricsModule, WebhooksModule],
   providers: [
     LanguageCatalog,
     WorkerAnnouncer,
@@ -27,6 +29,7 @@ import { WorkerAnnouncer } from './worker/worker-announcer.service';
     DocumentProcessor,
     PageProcessor,
     ImageProcessor,
+    WebhookProcessor,
     StorageSweeper,
     EventLoopMonitor,
     HeartbeatService,

@@ -9,15 +9,20 @@ import createClient from 'openapi-fetch';
 import type { components, paths } from '../openapi/schema';
 import { digitalPdf, DIGITAL_LINES } from './fixtures';
 import { Stack, startStack, until } from './harness';
+import { parseEvents, startReceiver } from './receivers';
+import { verifySignature } from '../src/webhooks/signature';
 
 const ROOT = join(__dirname, '..');
 const KEY = 'client-key-0123456789';
+const SECRET = 'client-webhook-secret-0123';
 
 describe('the OpenAPI document', () => {
   let stack: Stack;
 
   beforeAll(async () => {
-    stack = await startStack({ env: { API_KEYS: KEY } });
+    stack = await startStack({
+      env: { API_KEYS: KEY, WEBHOOK_SECRET: SECRET, WEBHOOK_ALLOW_PRIVATE: 'true', WEBHOOK_ALLOW_HTTP: 'true' },
+    });
   });
 
   afterAll(async () => {
@@ -53,28 +58,51 @@ describe('the OpenAPI document', () => {
     expect(await res.text()).toContain('swagger-ui');
   });
 
-  it('drives upload, polling and results through a client generated from it', async () => {
+  it('drives upload, live events, webhook, polling and results through a client generated from it', async () => {
     const client = createClient<paths>({ baseUrl: stack.baseUrl, headers: { authorization: `Bearer ${KEY}` } });
     const file = new Blob([await digitalPdf()], { type: 'application/pdf' });
+    const receiver = await startReceiver();
 
     const created = await client.POST('/v1/jobs', {
-      body: { file, ocr: 'never' },
+      body: { file, ocr: 'never', callbackUrl: receiver.url, retention: 600 },
       bodySerializer: (body) => {
+        if (body instanceof Blob) return body;
         const form = new FormData();
         form.append('file', body.file, 'report.pdf');
         if (body.ocr) form.append('ocr', body.ocr);
+        if (body.callbackUrl) form.append('callbackUrl', body.callbackUrl);
+        if (body.retention) form.append('retention', String(body.retention));
         return form;
       },
     });
     expect(created.response.status).toBe(202);
     const id = created.data!.id;
     expect(created.response.headers.get('location')).toBe(`/v1/jobs/${id}`);
+    expect(created.data).toMatchObject({ status: 'queued', retention: 600, expiresAt: null });
 
-    const job: components['schemas']['Job'] = await until('the job to complete', async () => {
-      const { data } = await client.GET('/v1/jobs/{id}', { params: { path: { id } } });
-      return data?.status === 'completed' && data;
+    const stream = await client.GET('/v1/jobs/{id}/events', { params: { path: { id } }, parseAs: 'stream' });
+    expect(stream.response.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    const events = await parseEvents(stream.data!);
+    expect(events.map((e) => [e.event, e.data.status ?? e.data.page])).toEqual([
+      ['status', 'queued'],
+      ['status', 'processing'],
+      ['page', 1],
+      ['status', 'completed'],
+    ]);
+
+    const job: components['schemas']['Job'] = await until('the job to complete and its webhook to be delivered', async () => {
+      const { data } = await client.GET('/v1/jobs/{id}', { params: { path: { id }, query: { wait: 5 } } });
+      return data?.status === 'completed' && data.webhook?.deliveredAt ? data : undefined;
     });
     expect(job.result?.pages.map((p) => p.source)).toEqual(['text']);
+    expect(job.result?.partial).toBe(false);
+    expect(job.webhook).toMatchObject({ url: receiver.url, attempts: 1, lastStatus: 200 });
+    expect(Date.parse(job.expiresAt!) - Date.parse(job.finishedAt!)).toBe(600_000);
+    await receiver.close();
+    const [delivery] = receiver.deliveries;
+    expect(verifySignature(SECRET, String(delivery.headers['x-ocr-signature']), delivery.body)).toBe(true);
+    const posted = JSON.parse(delivery.body) as components['schemas']['Job'];
+    expect(posted).toMatchObject({ id, status: 'completed', result: { text: job.result!.text } });
 
     const full = await client.GET('/v1/jobs/{id}/result', { params: { path: { id } } });
     // The operation answers JSON, text or a PDF; without format it is JSON.

@@ -4,6 +4,11 @@ import { z } from 'zod';
 import { parseSecret, SecretFormatError, StoredSecret } from './secret';
 
 const int = (min: number) => z.coerce.number().int().min(min);
+const bool = (fallback: 'true' | 'false') =>
+  z
+    .enum(['true', 'false'])
+    .default(fallback)
+    .transform((v) => v === 'true');
 const languageList = z.string().regex(/^[a-z_]{3,}(\+[a-z_]{3,})*$/, 'expected language codes joined by "+", e.g. eng or eng+fra');
 
 const schema = z.object({
@@ -72,6 +77,16 @@ const schema = z.object({
   LOG_FORMAT: z.enum(['json', 'pretty']).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
   WORKER_METRICS_PORT: int(0).max(65535).default(9464),
+  // The async contract: retention, back-pressure, webhooks.
+  MAX_RETENTION_SECONDS: int(1).default(7 * 24 * 60 * 60),
+  MAX_QUEUED_PAGES: int(0).default(10_000),
+  MAX_PAGES_IN_FLIGHT_PER_KEY: int(0).default(0),
+  WEBHOOK_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
+  WEBHOOK_ALLOW_PRIVATE: bool('false'),
+  WEBHOOK_ALLOW_HTTP: bool('false'),
+  WEBHOOK_ATTEMPTS: int(1).max(30).default(8),
+  WEBHOOK_BACKOFF_MS: int(100).default(5000),
+  WEBHOOK_TIMEOUT_MS: int(100).default(10_000),
 });
 
 /** Every variable the service reads (deployment manifests are checked against it). */
@@ -79,6 +94,9 @@ export const CONFIG_VARIABLES: readonly string[] = Object.keys(schema.shape);
 
 // Half a credential is a mistake, not a wish to run the dashboard without a login.
 const checkedSchema = schema.superRefine((values, ctx) => {
+  if (values.MAX_RETENTION_SECONDS < values.RESULT_TTL_SECONDS) {
+    ctx.addIssue({ code: 'custom', path: ['MAX_RETENTION_SECONDS'], message: 'must not be less than RESULT_TTL_SECONDS' });
+  }
   if (!values.ADMIN_USER !== !values.ADMIN_PASSWORD) {
     ctx.addIssue({
       code: 'custom',
@@ -188,6 +206,21 @@ export class AppConfig {
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
   /** Port of the worker's Prometheus endpoint; 0 turns it off. */
   readonly workerMetricsPort: number;
+  /** Upper bound of a job's `retention`; RESULT_TTL_SECONDS is the default. */
+  readonly maxRetentionSeconds: number;
+  /** Uploads are refused (503 queue_full) while this many pages wait; 0 turns the check off. */
+  readonly maxQueuedPages: number;
+  /** Pages one API key may have queued or running; 0 turns the check off. */
+  readonly maxPagesInFlightPerKey: number;
+  readonly webhooks: {
+    /** Signs every delivery; without it `callbackUrl` is refused. */
+    secret: string | null;
+    allowPrivate: boolean;
+    allowHttp: boolean;
+    attempts: number;
+    backoffMs: number;
+    timeoutMs: number;
+  };
 
   constructor(values: z.infer<typeof schema>, files: { redisPassword?: string; sentinelPassword?: string } = {}) {
     this.port = values.PORT;
@@ -234,6 +267,17 @@ export class AppConfig {
     this.logFormat = values.LOG_FORMAT ?? (values.NODE_ENV === 'production' ? 'json' : 'pretty');
     this.logLevel = values.LOG_LEVEL;
     this.workerMetricsPort = values.WORKER_METRICS_PORT;
+    this.maxRetentionSeconds = values.MAX_RETENTION_SECONDS;
+    this.maxQueuedPages = values.MAX_QUEUED_PAGES;
+    this.maxPagesInFlightPerKey = values.MAX_PAGES_IN_FLIGHT_PER_KEY;
+    this.webhooks = {
+      secret: values.WEBHOOK_SECRET ?? null,
+      allowPrivate: values.WEBHOOK_ALLOW_PRIVATE,
+      allowHttp: values.WEBHOOK_ALLOW_HTTP,
+      attempts: values.WEBHOOK_ATTEMPTS,
+      backoffMs: values.WEBHOOK_BACKOFF_MS,
+      timeoutMs: values.WEBHOOK_TIMEOUT_MS,
+    };
   }
 }
 

@@ -1,7 +1,7 @@
 import type { Job } from 'bullmq';
 import { decodeFailure, ErrorBody } from './failures';
 import type { DocumentJobData } from './queues';
-import type { DocumentSummary } from './results';
+import type { DocumentSummary, PageSummary } from './results';
 
 export type JobStatus = 'queued' | 'processing' | 'completed' | 'failed' | 'cancelled';
 
@@ -13,6 +13,29 @@ export interface CancelledDocument {
   pagesTotal: number | null;
   pagesDone: number;
   owner?: string;
+  /** The pages the job was to read, so that its finished ones stay readable. */
+  pageNumbers?: number[];
+  retention?: number;
+  callbackUrl?: string;
+  /** Set by DELETE: the files are gone. */
+  purged?: boolean;
+}
+
+/** The delivery of a job's webhook so far. */
+export interface WebhookStatus {
+  url: string;
+  /** Delivery attempts made for the latest event. */
+  attempts: number;
+  /** HTTP status of the last attempt; null if it got no answer. */
+  lastStatus: number | null;
+  lastError: string | null;
+  lastAttemptAt: string | null;
+  deliveredAt: string | null;
+}
+
+/** The job's result: complete, or the pages finished so far (`partial`) while it runs or after it stopped. */
+export interface JobResult extends DocumentSummary {
+  partial: boolean;
 }
 
 /** The v1 job resource, as GET /v1/jobs/:id returns it. */
@@ -24,10 +47,24 @@ export interface JobView {
   finishedAt: string | null;
   progress: { pagesTotal: number | null; pagesDone: number };
   error: ErrorBody | null;
-  result: DocumentSummary | null;
+  result: JobResult | null;
+  /** When the job and its files are deleted; null until it has finished. */
+  expiresAt: string | null;
+  /** Seconds kept after finishing. */
+  retention: number | null;
+  /** 1 for the next document to start; null unless queued. */
+  queuePosition: number | null;
+  /** An estimate from the pages ahead and the pages per minute the workers do now; null once finished. */
+  estimatedDoneAt: string | null;
+  webhook: WebhookStatus | null;
 }
 
 const iso = (ms: number | null | undefined) => (ms ? new Date(ms).toISOString() : null);
+
+/** The pages finished so far as a result marked partial. */
+export function partialResult(pages: PageSummary[]): JobResult {
+  return { pageCount: pages.length, text: pages.map((p) => p.text).join('\f'), pages, partial: true };
+}
 
 export function statusOf(job: Job, state: string): JobStatus {
   if (state === 'completed') return 'completed';
@@ -37,9 +74,10 @@ export function statusOf(job: Job, state: string): JobStatus {
   return job.processedOn ? 'processing' : 'queued';
 }
 
-export function jobView(job: Job<DocumentJobData>, state: string, pagesDone: number, result: DocumentSummary | null): JobView {
+export function jobView(job: Job<DocumentJobData>, state: string, pagesDone: number, result: DocumentSummary | JobResult | null): JobView {
   const status = statusOf(job, state);
   const pagesTotal = job.data.pagesTotal ?? null;
+  const retention = job.data.retention ?? null;
   return {
     id: job.id!,
     status,
@@ -48,7 +86,12 @@ export function jobView(job: Job<DocumentJobData>, state: string, pagesDone: num
     finishedAt: iso(job.finishedOn),
     progress: { pagesTotal, pagesDone: status === 'completed' ? (pagesTotal ?? pagesDone) : pagesDone },
     error: state === 'failed' ? decodeFailure(job.failedReason) : null,
-    result,
+    result: result && { partial: false, ...result },
+    expiresAt: job.finishedOn && retention !== null ? iso(job.finishedOn + retention * 1000) : null,
+    retention,
+    queuePosition: null,
+    estimatedDoneAt: null,
+    webhook: null,
   };
 }
 
@@ -62,5 +105,10 @@ export function cancelledView(id: string, record: CancelledDocument): JobView {
     progress: { pagesTotal: record.pagesTotal, pagesDone: record.pagesDone },
     error: { code: 'cancelled', message: 'The job was cancelled.' },
     result: null,
+    expiresAt: record.retention !== undefined ? iso(record.cancelledAt + record.retention * 1000) : null,
+    retention: record.retention ?? null,
+    queuePosition: null,
+    estimatedDoneAt: null,
+    webhook: null,
   };
 }

@@ -12,6 +12,8 @@ export const IMAGE_JOB = 'image';
 /** Widest page image GET /v1/jobs/{id}/pages/{n}/image renders, and what it renders without ?width=. */
 export const MAX_IMAGE_WIDTH = 2000;
 export const DEFAULT_IMAGE_WIDTH = 1000;
+export const WEBHOOKS_QUEUE = 'webhooks';
+export const WEBHOOK_JOB = 'webhook';
 
 export const OCR_MODES = ['auto', 'always', 'never'] as const;
 export type OcrMode = (typeof OCR_MODES)[number];
@@ -32,6 +34,10 @@ export interface DocumentJobData {
   owner?: string;
   /** The upload's file name, cleaned (see downloadBaseName), for the names of its outputs. */
   fileName?: string;
+  /** Seconds the job and its files are kept once it has finished. */
+  retention?: number;
+  /** Where the final status is POSTed; checked at upload and again at each delivery. */
+  callbackUrl?: string;
 }
 
 /** What a finished document job returns; the result itself goes to storage. */
@@ -61,14 +67,28 @@ export interface ImageJobData {
   width: number;
 }
 
+/** A final status to POST to a job's callbackUrl. */
+export interface WebhookJobData {
+  documentId: string;
+  /** Stable across retries, so that receivers can drop duplicates. */
+  eventId: string;
+  event: 'completed' | 'failed' | 'cancelled';
+  url: string;
+  /** The job as GET /v1/jobs/:id showed it when the event happened, as JSON. */
+  body: string;
+  retention: number;
+}
+
 export type DocumentsQueue = Queue<DocumentJobData, DocumentJobResult, typeof DOCUMENT_JOB>;
 export type PagesQueue = Queue<PageJobData, PageJobResult, typeof PAGE_JOB>;
 export type ImagesQueue = Queue<ImageJobData, void, typeof IMAGE_JOB>;
+export type WebhooksQueue = Queue<WebhookJobData, void, typeof WEBHOOK_JOB>;
 
 /** Typed injection: `@InjectDocumentsQueue() documents: DocumentsQueue`. */
 export const InjectDocumentsQueue = () => InjectQueue(DOCUMENTS_QUEUE);
 export const InjectPagesQueue = () => InjectQueue(PAGES_QUEUE);
 export const InjectImagesQueue = () => InjectQueue(IMAGES_QUEUE);
+export const InjectWebhooksQueue = () => InjectQueue(WEBHOOKS_QUEUE);
 
 /**
  * Options of both queues' workers: BullMQ keeps per-minute completed and failed counts in
@@ -87,6 +107,24 @@ export const imageJobId = (documentId: string, page: number, width: number) => `
  * a minute, so that asking again soon gets the same answer instead of a new attempt.
  */
 export const imageJobOptions: JobsOptions = { attempts: 1, removeOnComplete: true, removeOnFail: { age: 60 } };
+/** One delivery per job and event: a repeated event (a retried document) is not sent twice. */
+export const webhookJobId = (documentId: string, event: WebhookJobData['event']) => `${documentId}.${event}`;
+
+export function webhookJobOptions(attempts: number, backoffMs: number): JobsOptions {
+  return {
+    attempts,
+    backoff: { type: 'exponential', delay: backoffMs },
+    removeOnComplete: { age: 3600 },
+    removeOnFail: { age: 24 * 3600 },
+  };
+}
+
+/**
+ * Pages run in order of their index within their document (BullMQ: lower priority first,
+ * first in first out within one): the first pages of a document submitted behind a large
+ * one run next to the large one's, instead of after all of it.
+ */
+export const pagePriority = (index: number) => Math.min(index + 1, 2_097_152);
 
 export function documentJobOptions(attempts: number, ttlSeconds: number): JobsOptions {
   return {

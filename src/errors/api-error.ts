@@ -6,6 +6,8 @@ export class ApiError extends HttpException {
     status: HttpStatus,
     readonly code: string,
     message: string,
+    /** Seconds; sent as Retry-After. */
+    readonly retryAfter?: number,
   ) {
     super({ code, message }, status);
   }

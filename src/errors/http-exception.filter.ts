@@ -32,7 +32,9 @@ export class HttpExceptionFilter implements ExceptionFilter {
     }
     if (res.headersSent) return;
     // Redis is usually back within seconds; tell clients when to try again.
-    if (status === HttpStatus.SERVICE_UNAVAILABLE) res.setHeader('Retry-After', '5');
+    const retryAfter = (exception as { retryAfter?: number }).retryAfter;
+    if (retryAfter) res.setHeader('Retry-After', String(retryAfter));
+    else if (status === HttpStatus.SERVICE_UNAVAILABLE) res.setHeader('Retry-After', '5');
     res.status(status).json({ statusCode: status, error: STATUS_CODES[status] ?? 'Error', code, message });
   }
 }

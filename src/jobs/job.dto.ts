@@ -7,7 +7,7 @@ import { ApiProperty, ApiPropertyOptional, ApiSchema } from '@nestjs/swagger';
 import type { ErrorBody } from '../contract/failures';
 import type { Box, DocumentResult, DocumentSummary, Line, PageResult, PageSummary, Word } from '../contract/results';
 import { OCR_MODES, type OcrMode } from '../contract/queues';
-import type { JobStatus, JobView } from '../contract/job-view';
+import type { JobStatus, JobView, WebhookStatus } from '../contract/job-view';
 
 const JOB_STATUSES: JobStatus[] = ['queued', 'processing', 'completed', 'failed', 'cancelled'];
 const SOURCES: PageResult['source'][] = ['text', 'ocr'];
@@ -33,6 +33,23 @@ export class UploadDto {
     description: '`auto`: the text layer where usable, OCR for the rest; `always`: OCR every page; `never`: text layer only.',
   })
   ocr?: OcrMode;
+
+  @ApiPropertyOptional({
+    format: 'uri',
+    example: 'https://example.com/hooks/ocr',
+    description:
+      'Where to POST the job when it completes, fails or is cancelled, signed with `X-Ocr-Signature`. https only (http where `WEBHOOK_ALLOW_HTTP`); hosts that resolve to private, loopback or link-local addresses are refused unless `WEBHOOK_ALLOW_PRIVATE`. Needs `WEBHOOK_SECRET` on the server.',
+  })
+  callbackUrl?: string;
+
+  @ApiPropertyOptional({
+    type: 'integer',
+    minimum: 1,
+    example: 3600,
+    description:
+      'Seconds to keep the job and its files once it has finished. Default `RESULT_TTL_SECONDS`, at most `MAX_RETENTION_SECONDS`.',
+  })
+  retention?: number;
 }
 
 @ApiSchema({ name: 'Progress' })
@@ -105,6 +122,37 @@ export class JobResultDto implements DocumentSummary {
 
   @ApiProperty({ type: [PageSummaryDto] })
   pages: PageSummaryDto[];
+
+  @ApiProperty({
+    description:
+      '`true` while the job runs (or after it failed or was cancelled): `pages` are the pages finished so far, `pageCount` their number.',
+  })
+  partial: boolean;
+}
+
+@ApiSchema({ name: 'WebhookDelivery' })
+export class WebhookStatusDto implements WebhookStatus {
+  @ApiProperty({ format: 'uri' })
+  url: string;
+
+  @ApiProperty({ type: 'integer', description: 'Delivery attempts made so far for the latest event.' })
+  attempts: number;
+
+  @ApiProperty({
+    type: 'integer',
+    nullable: true,
+    description: "The receiver's HTTP status at the last attempt; null if it did not answer.",
+  })
+  lastStatus: number | null;
+
+  @ApiProperty({ type: 'string', nullable: true, description: 'Why the last attempt got no answer.' })
+  lastError: string | null;
+
+  @ApiProperty({ type: 'string', format: 'date-time', nullable: true })
+  lastAttemptAt: string | null;
+
+  @ApiProperty({ type: 'string', format: 'date-time', nullable: true, description: 'When a 2xx answer was received.' })
+  deliveredAt: string | null;
 }
 
 @ApiSchema({ name: 'Job' })
@@ -130,8 +178,38 @@ export class JobDto implements JobView {
   @ApiProperty({ type: JobErrorDto, nullable: true, description: 'Set when the job failed or was cancelled.' })
   error: JobErrorDto | null;
 
-  @ApiProperty({ type: JobResultDto, nullable: true, description: 'Set when the job completed.' })
+  @ApiProperty({
+    type: JobResultDto,
+    nullable: true,
+    description:
+      'Set when the job completed; while it runs (or once it failed or was cancelled) the pages finished so far, with `partial: true`.',
+  })
   result: JobResultDto | null;
+
+  @ApiProperty({
+    type: 'string',
+    format: 'date-time',
+    nullable: true,
+    description: 'When the job and its files will be deleted (then it answers 404); null until it has finished.',
+  })
+  expiresAt: string | null;
+
+  @ApiProperty({ type: 'integer', nullable: true, description: 'Seconds the job is kept once finished.' })
+  retention: number | null;
+
+  @ApiProperty({ type: 'integer', nullable: true, description: 'While queued: 1 for the next document to start. Null otherwise.' })
+  queuePosition: number | null;
+
+  @ApiProperty({
+    type: 'string',
+    format: 'date-time',
+    nullable: true,
+    description: 'While queued or processing: an estimate from the pages ahead and the pages per minute the workers do now.',
+  })
+  estimatedDoneAt: string | null;
+
+  @ApiProperty({ type: WebhookStatusDto, nullable: true, description: 'The delivery of the webhook, when the job has a `callbackUrl`.' })
+  webhook: WebhookStatusDto | null;
 }
 
 @ApiSchema({ name: 'Box' })

@@ -9,11 +9,17 @@ import { StorageService } from '../storage/storage.service';
 import { JobsController } from './jobs.controller';
 import { JobsService } from './jobs.service';
 import { PageImagesService } from './page-images.service';
+import { EventsModule } from '../events/events.module';
+import { WebhooksModule } from '../webhooks/webhooks.module';
+import { IdempotencyKeys } from './idempotency.service';
+import { QueueLoad } from './queue-load.service';
 
 @Module({
   imports: [
     LanguagesModule,
     StorageModule,
+    EventsModule,
+    WebhooksModule,
     MulterModule.registerAsync({
       imports: [StorageModule],
       inject: [AppConfig, StorageService],
@@ -27,6 +33,6 @@ import { PageImagesService } from './page-images.service';
     }),
   ],
   controllers: [JobsController],
-  providers: [JobsService, PageImagesService],
+  providers: [JobsService, PageImagesService, IdempotencyKeys, QueueLoad],
 })
 export class JobsModule {}

@@ -1,7 +1,9 @@
 import { HttpStatus, Injectable } from '@nestjs/common';
 import type { Job } from 'bullmq';
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import { open, rm } from 'node:fs/promises';
+import type { Redis } from 'ioredis';
 import { AppConfig } from '../config/config';
 import { LanguagesService } from '../languages/languages.service';
 import { ApiError, jobNotFound, queueUnavailable } from '../errors/api-error';
@@ -13,15 +15,32 @@ import type { DocumentSummary } from '../contract/results';
 import { withTimeout } from '../queue/with-timeout';
 import { StorageService } from '../storage/storage.service';
 import { PageImagesService } from './page-images.service';
-import { cancelledView, jobView, JobView, statusOf } from '../contract/job-view';
+import { cancelledView, jobView, JobView, partialResult, statusOf } from '../contract/job-view';
+import { FINAL_STATUSES } from '../contract/events';
+import { JobEvents } from '../queue/job-events.service';
+import { JobWatcher } from '../events/job-watcher.service';
+import { CallbackUrlError, checkCallbackUrl } from '../webhooks/callback-url';
+import { WebhooksService } from '../webhooks/webhooks.service';
+import { IdempotencyKeys } from './idempotency.service';
+import { QueueLoad } from './queue-load.service';
 
 export interface UploadFields {
   languages?: string;
   pages?: string;
   ocr?: string;
+  callbackUrl?: string;
+  retention?: string;
+}
+
+/** A job as GET shows it, with how long a client should wait before asking again. */
+export interface JobStatusReply {
+  view: JobView;
+  retryAfter: number | null;
 }
 
 const QUEUE_TIMEOUT_MS = 3000;
+// A duplicate request waits this long for the job of the request that claimed its key.
+const CLAIM_WAIT_MS = 5000;
 
 /** A stored output and how to send it. */
 export interface StoredOutput {
@@ -54,32 +73,43 @@ export class JobsService {
     private readonly languages: LanguagesService,
     private readonly cancellations: CancellationService,
     private readonly images: PageImagesService,
+    private readonly events: JobEvents,
+    private readonly webhooks: WebhooksService,
+    private readonly idempotency: IdempotencyKeys,
+    private readonly load: QueueLoad,
+    private readonly watcher: JobWatcher,
   ) {}
 
   /**
    * `owner` is the caller's key digest (see auth/owner.decorator.ts): jobs are visible only
    * to the key that created them, and as missing to any other; null sees every job.
    */
-  async create(file: Express.Multer.File | undefined, fields: UploadFields, owner: string | null): Promise<JobView> {
+  async create(
+    file: Express.Multer.File | undefined,
+    fields: UploadFields,
+    owner: string | null,
+    idempotencyKey?: string,
+  ): Promise<{ view: JobView; replayed: boolean; retryAfter: number | null }> {
     if (!file) throw new ApiError(HttpStatus.BAD_REQUEST, 'file_missing', 'Send the PDF as a multipart/form-data part named "file".');
     try {
+      if (idempotencyKey !== undefined) IdempotencyKeys.validate(idempotencyKey);
       const data = this.validate(fields);
       await this.languages.check(data.languages);
       await this.checkPdfSignature(file);
+      if (data.callbackUrl) await this.checkCallback(data.callbackUrl);
+      const fileDigest = idempotencyKey !== undefined ? await sha256File(file.path) : '';
       const id = randomUUID();
-      const uploadKey = this.storage.uploadKey(id);
-      await this.storage.adopt(file.path, uploadKey);
+      if (idempotencyKey !== undefined) {
+        const earlier = await this.replay(owner, idempotencyKey, fileDigest, id, data.retention!);
+        if (earlier) return { view: earlier, replayed: true, retryAfter: null };
+      } else {
+        await this.checkCapacity(owner);
+      }
       try {
-        const job = await this.queue(() =>
-          this.documents.add(
-            DOCUMENT_JOB,
-            { ...data, uploadKey, fileName: downloadBaseName(file.originalname), ...(owner ? { owner } : {}) },
-            { jobId: id },
-          ),
-        );
-        return jobView(job, 'waiting', 0, null);
+        const view = await this.enqueue(id, file, data, owner);
+        return { view, replayed: false, retryAfter: await this.pollAfter(view).catch(() => null) };
       } catch (error) {
-        await this.storage.remove(uploadKey);
+        if (idempotencyKey !== undefined) await this.idempotency.release(owner, idempotencyKey, id).catch(() => undefined);
         throw error;
       }
     } finally {
@@ -87,16 +117,199 @@ export class JobsService {
     }
   }
 
+  private async enqueue(id: string, file: Express.Multer.File, data: Omit<DocumentJobData, 'uploadKey'>, owner: string | null) {
+    const uploadKey = this.storage.uploadKey(id);
+    await this.storage.adopt(file.path, uploadKey);
+    try {
+      const retention = data.retention!;
+      const job = await this.queue(() =>
+        this.documents.add(
+          DOCUMENT_JOB,
+          { ...data, uploadKey, fileName: downloadBaseName(file.originalname), ...(owner ? { owner } : {}) },
+          { jobId: id, removeOnComplete: { age: retention }, removeOnFail: { age: retention } },
+        ),
+      );
+      // The job is accepted now; what follows only informs, and must not undo it.
+      await this.queue(() => this.events.emit(id, { type: 'status', status: 'queued', pagesTotal: null, pagesDone: 0 })).catch(
+        () => undefined,
+      );
+      if (owner && this.config.maxPagesInFlightPerKey) await this.queue(() => this.trackInFlight(owner, id)).catch(() => undefined);
+      const queuePosition = await this.queue(() => this.load.queuePosition(id)).catch(() => null);
+      return { ...jobView(job, 'waiting', 0, null), queuePosition };
+    } catch (error) {
+      await this.storage.remove(uploadKey);
+      throw error;
+    }
+  }
+
+  /**
+   * The job an earlier request with this Idempotency-Key made, or null once this request has
+   * claimed the key (and passed the capacity checks) for job `id`.
+   */
+  private async replay(owner: string | null, key: string, file: string, id: string, retention: number): Promise<JobView | null> {
+    const deadline = Date.now() + CLAIM_WAIT_MS;
+    for (;;) {
+      const claim = await this.queue(() => this.idempotency.find(owner, key));
+      if (!claim) {
+        await this.checkCapacity(owner);
+        // Until the job has finished and then for its retention; a day covers the time it runs.
+        if (await this.queue(() => this.idempotency.claim(owner, key, { jobId: id, file, at: Date.now() }, retention + 24 * 3600))) {
+          return null;
+        }
+        continue;
+      }
+      if (claim.file !== file) {
+        throw new ApiError(
+          HttpStatus.UNPROCESSABLE_ENTITY,
+          'idempotency_key_reused',
+          'This Idempotency-Key was used with a different file; use a new key for a new upload.',
+        );
+      }
+      try {
+        return await this.find(claim.jobId, owner);
+      } catch (error) {
+        if (!(error instanceof ApiError && error.code === 'job_not_found')) throw error;
+      }
+      // The request that claimed the key may still be queueing its job; or the job is gone.
+      if (Date.now() - claim.at > CLAIM_WAIT_MS) {
+        await this.queue(() => this.idempotency.release(owner, key, claim.jobId));
+      } else if (Date.now() > deadline) {
+        throw new ApiError(
+          HttpStatus.CONFLICT,
+          'idempotency_key_in_use',
+          'A request with this Idempotency-Key is still being handled; retry.',
+        );
+      } else {
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+  }
+
+  /** Back-pressure: nothing accepted is dropped, so new work is refused while too much waits. */
+  private async checkCapacity(owner: string | null) {
+    const { maxQueuedPages, maxPagesInFlightPerKey } = this.config;
+    if (!maxQueuedPages && !(maxPagesInFlightPerKey && owner)) return;
+    const load = await this.queue(() => this.load.load());
+    if (maxQueuedPages && load.pagesAhead >= maxQueuedPages) {
+      throw new ApiError(
+        HttpStatus.SERVICE_UNAVAILABLE,
+        'queue_full',
+        `${load.pagesAhead} pages are waiting (MAX_QUEUED_PAGES is ${maxQueuedPages}); try again later.`,
+        QueueLoad.retryAfterFull(load),
+      );
+    }
+    if (maxPagesInFlightPerKey && owner) {
+      const inFlight = await this.queue(() => this.pagesInFlight(owner));
+      if (inFlight >= maxPagesInFlightPerKey) {
+        throw new ApiError(
+          HttpStatus.TOO_MANY_REQUESTS,
+          'quota_exceeded',
+          `This API key has ${inFlight} pages queued or running; the limit is ${maxPagesInFlightPerKey}. Try again when some have finished.`,
+          QueueLoad.retryAfter(load, false) * Math.max(1, inFlight - maxPagesInFlightPerKey + 1),
+        );
+      }
+    }
+  }
+
+  private inFlightKey(owner: string) {
+    return `${this.config.queuePrefix}:ocr:inflight:${owner}`;
+  }
+
+  private async trackInFlight(owner: string, id: string) {
+    const client = (await this.documents.client) as unknown as Redis;
+    await client.multi().sadd(this.inFlightKey(owner), id).expire(this.inFlightKey(owner), this.config.maxRetentionSeconds).exec();
+  }
+
+  /** Pages the key's unfinished jobs have still to do; a job not yet opened counts as one. */
+  private async pagesInFlight(owner: string): Promise<number> {
+    const client = (await this.documents.client) as unknown as Redis;
+    let pages = 0;
+    for (const id of await client.smembers(this.inFlightKey(owner))) {
+      const job = await this.documents.getJob(id);
+      if (!job || job.finishedOn || (await this.cancellations.isCancelled(id))) {
+        await client.srem(this.inFlightKey(owner), id);
+        continue;
+      }
+      pages += job.data.pagesTotal === undefined ? 1 : job.data.pagesTotal - (await this.pagesDone(job));
+    }
+    return pages;
+  }
+
+  private async checkCallback(url: string) {
+    const policy = { allowPrivate: this.config.webhooks.allowPrivate, allowHttp: this.config.webhooks.allowHttp };
+    if (!this.config.webhooks.secret) {
+      throw new ApiError(HttpStatus.BAD_REQUEST, 'callback_url_not_allowed', 'Webhooks are off on this server (no WEBHOOK_SECRET).');
+    }
+    try {
+      await checkCallbackUrl(url, policy);
+    } catch (error) {
+      if (error instanceof CallbackUrlError) throw new ApiError(HttpStatus.BAD_REQUEST, 'callback_url_not_allowed', error.message);
+      throw error;
+    }
+  }
+
   async find(id: string, owner: string | null): Promise<JobView> {
     const cancelled = await this.findCancelled(id, owner);
-    if (cancelled) return cancelledView(id, cancelled);
+    if (cancelled) {
+      const view = cancelledView(id, cancelled);
+      const pages = cancelled.purged ? [] : await this.storage.finishedPages(id);
+      return { ...view, result: pages.length ? partialResult(pages) : null, webhook: await this.webhookOf(id, cancelled.callbackUrl) };
+    }
     // State first: a job read before its state could still lack the failedReason or
     // finishedOn that the state already implies.
     const state = await this.queue(() => this.documents.getJobState(id));
     const job = await this.getJob(id, owner);
-    const pagesDone = job.data.pagesTotal !== undefined && state !== 'completed' ? await this.pagesDone(job) : 0;
-    const result = state === 'completed' ? await this.storage.readJson<DocumentSummary>(this.storage.summaryKey(id)) : null;
-    return jobView(job, state, pagesDone, result);
+    const running = job.data.pagesTotal !== undefined && state !== 'completed';
+    // While it runs, and after it failed, the pages finished so far. A page is in storage (and
+    // its event sent) a moment before BullMQ counts it: count what storage has, as events do.
+    const pages = running ? await this.storage.finishedPages(id) : [];
+    const pagesDone = running ? Math.max(await this.pagesDone(job), pages.length) : 0;
+    const result = pages.length
+      ? partialResult(pages)
+      : state === 'completed'
+        ? await this.storage.readJson<DocumentSummary>(this.storage.summaryKey(id))
+        : null;
+    const view = { ...jobView(job, state, pagesDone, result), webhook: await this.webhookOf(id, job.data.callbackUrl) };
+    if (view.status === 'queued') view.queuePosition = await this.queue(() => this.load.queuePosition(id)).catch(() => null);
+    return view;
+  }
+
+  /** The job, with an estimate of when it will be done and when to ask again while it is not. */
+  async status(id: string, owner: string | null): Promise<JobStatusReply> {
+    const view = await this.find(id, owner);
+    return { view, retryAfter: await this.pollAfter(view) };
+  }
+
+  /** Long poll: the job once it has changed after this call, or after `seconds`. */
+  async waitForChange(id: string, owner: string | null, seconds: number): Promise<JobStatusReply> {
+    const since = await this.queue(() => this.events.lastId(id));
+    const first = await this.status(id, owner);
+    if (FINAL_STATUSES.includes(first.view.status) || seconds <= 0) return first;
+    const deadline = Date.now() + seconds * 1000;
+    while (Date.now() < deadline && !this.watcher.stopping) {
+      const wakeup = this.watcher.next(id, Math.min(deadline - Date.now(), 5000));
+      try {
+        if ((await this.queue(() => this.events.read(id, since))).length) break;
+        await wakeup.promise;
+      } finally {
+        wakeup.cancel();
+      }
+    }
+    return this.status(id, owner);
+  }
+
+  private async pollAfter(view: JobView): Promise<number | null> {
+    if (view.status !== 'queued' && view.status !== 'processing') return null;
+    const load = await this.queue(() => this.load.load());
+    const queued = view.status === 'queued';
+    const own = view.progress.pagesTotal === null ? 1 : view.progress.pagesTotal - view.progress.pagesDone;
+    const seconds = QueueLoad.secondsFor(load, (queued ? load.pagesAhead : 0) + Math.max(own, 1));
+    view.estimatedDoneAt = new Date(Date.now() + seconds * 1000).toISOString();
+    return QueueLoad.retryAfter(load, queued);
+  }
+
+  private async webhookOf(id: string, url: string | undefined) {
+    return url ? await this.queue(() => this.webhooks.status(id, url)) : null;
   }
 
   /**
@@ -167,31 +380,61 @@ export class JobsService {
     return job;
   }
 
-  async remove(id: string, owner: string | null): Promise<void> {
-    if (await this.findCancelled(id, owner)) return;
+  /** Stops a queued or running job; the pages it finished stay readable until it expires. */
+  async cancel(id: string, owner: string | null): Promise<JobView> {
+    if (await this.findCancelled(id, owner)) return this.find(id, owner);
     const state = await this.queue(() => this.documents.getJobState(id));
     const job = await this.getJob(id, owner);
     const status = statusOf(job, state);
-    if (status === 'queued' || status === 'processing') {
-      const pagesDone = job.data.pagesTotal !== undefined ? await this.pagesDone(job) : 0;
-      // Workers check this before and after every page, so work in flight stops soon.
-      await this.queue(() =>
-        this.cancellations.cancel(id, {
-          createdAt: job.timestamp,
-          startedAt: job.data.startedAt ?? job.processedOn ?? null,
-          cancelledAt: Date.now(),
-          pagesTotal: job.data.pagesTotal ?? null,
-          pagesDone,
-          owner: job.data.owner,
-        }),
-      );
+    if (status !== 'queued' && status !== 'processing') {
+      throw new ApiError(HttpStatus.CONFLICT, 'job_finished', `The job is ${status}; only a queued or processing job can be cancelled.`);
     }
-    // A job whose page is being processed is locked; it then fails as cancelled and expires.
+    const pagesDone = job.data.pagesTotal !== undefined ? await this.pagesDone(job) : 0;
+    const retention = job.data.retention ?? this.config.resultTtlSeconds;
+    // Workers check this before and after every page, so work in flight stops soon.
+    await this.queue(() =>
+      this.cancellations.cancel(id, {
+        createdAt: job.timestamp,
+        startedAt: job.data.startedAt ?? job.processedOn ?? null,
+        cancelledAt: Date.now(),
+        pagesTotal: job.data.pagesTotal ?? null,
+        pagesDone,
+        owner: job.data.owner,
+        pageNumbers: job.data.pageNumbers,
+        retention,
+        callbackUrl: job.data.callbackUrl,
+      }),
+    );
+    // Removes the pages still queued. A job whose page is being processed is locked: it then
+    // fails as cancelled, each remaining page dropped unread.
     await job.remove().catch(() => undefined);
+    const view = await this.find(id, owner);
+    const { pagesTotal } = view.progress;
+    await this.queue(() =>
+      this.events.emit(id, { type: 'status', status: 'cancelled', pagesTotal, pagesDone, error: view.error }, retention),
+    );
+    await this.queue(() => this.webhooks.enqueue(view, job.data.callbackUrl, retention));
+    return view;
+  }
+
+  /** Cancels the job if it is still running and deletes its files. */
+  async remove(id: string, owner: string | null): Promise<void> {
+    const cancelled = await this.findCancelled(id, owner);
+    if (!cancelled) {
+      const state = await this.queue(() => this.documents.getJobState(id));
+      const job = await this.getJob(id, owner);
+      const status = statusOf(job, state);
+      if (status === 'queued' || status === 'processing') await this.cancel(id, owner);
+      await job.remove().catch(() => undefined);
+    }
+    const record = await this.queue(() => this.cancellations.find(id));
+    if (record && !record.purged) await this.queue(() => this.cancellations.cancel(id, { ...record, purged: true }));
     await this.storage.removeDocument(id);
   }
 
   private validate(fields: UploadFields): Omit<DocumentJobData, 'uploadKey'> {
+    const retention = this.retention(fields.retention);
+    const callbackUrl = (fields.callbackUrl ?? '').trim() || undefined;
     const requested = (fields.languages ?? '').trim() || this.config.ocrLanguages;
     if (!/^[a-z_]{3,}(\+[a-z_]{3,})*$/.test(requested)) {
       throw new ApiError(
@@ -214,7 +457,21 @@ export class JobsService {
     if (!OCR_MODES.includes(ocr)) {
       throw new ApiError(HttpStatus.BAD_REQUEST, 'invalid_option', `"ocr" must be one of ${OCR_MODES.join(', ')}.`);
     }
-    return { languages, pages, ocr };
+    return { languages, pages, ocr, retention, ...(callbackUrl ? { callbackUrl } : {}) };
+  }
+
+  private retention(raw: string | undefined): number {
+    const text = (raw ?? '').trim();
+    if (!text) return this.config.resultTtlSeconds;
+    const max = this.config.maxRetentionSeconds;
+    if (!/^\d{1,10}$/.test(text) || Number(text) < 1 || Number(text) > max) {
+      throw new ApiError(
+        HttpStatus.BAD_REQUEST,
+        'invalid_option',
+        `"retention" must be a whole number of seconds from 1 to ${max} (MAX_RETENTION_SECONDS).`,
+      );
+    }
+    return Number(text);
   }
 
   /** PDF readers accept "%PDF-" anywhere in the first 1024 bytes; so do we. Names and types lie. */
@@ -242,8 +499,17 @@ export class JobsService {
     const job = await this.queue(() => this.documents.getJob(id));
     // Another key's job answers exactly as a job that does not exist.
     if (!job || (owner !== null && job.data.owner !== owner)) throw jobNotFound(id);
-    // BullMQ drops finished jobs lazily; past the TTL a job is gone as far as clients can tell.
-    if (job.finishedOn && job.finishedOn + this.config.resultTtlSeconds * 1000 < Date.now()) throw jobNotFound(id);
+    // BullMQ drops finished jobs lazily; past its retention a job is gone, and so are its files.
+    const retentionMs = (job.data.retention ?? this.config.resultTtlSeconds) * 1000;
+    if (job.finishedOn && job.finishedOn + retentionMs < Date.now()) {
+      await job.remove().catch(() => undefined);
+      await Promise.all([
+        this.storage.removeDocument(id),
+        this.events.remove(id).catch(() => undefined),
+        this.webhooks.remove(id).catch(() => undefined),
+      ]);
+      throw jobNotFound(id);
+    }
     return job;
   }
 
@@ -261,4 +527,10 @@ export class JobsService {
       throw queueUnavailable();
     }
   }
+}
+
+async function sha256File(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
 }

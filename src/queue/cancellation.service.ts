@@ -1,10 +1,11 @@
 import { Injectable } from '@nestjs/common';
+import type { Redis } from 'ioredis';
 import { AppConfig } from '../config/config';
 import type { CancelledDocument } from '../contract/job-view';
 import { type DocumentsQueue, InjectDocumentsQueue } from '../contract/queues';
 
 /**
- * Cancelled documents, kept in Redis for RESULT_TTL_SECONDS. Workers look here before and
+ * Cancelled documents, kept in Redis for their retention. Workers look here before and
  * after each page, since a page that is being processed cannot be removed from its queue.
  */
 @Injectable()
@@ -19,8 +20,9 @@ export class CancellationService {
   }
 
   async cancel(documentId: string, record: CancelledDocument) {
-    const client = await this.documents.client;
-    await client.set(this.key(documentId), JSON.stringify(record), { EX: this.config.resultTtlSeconds });
+    const client = (await this.documents.client) as unknown as Redis;
+    // Kept as long as the job's files: its finished pages stay readable.
+    await client.set(this.key(documentId), JSON.stringify(record), 'EX', record.retention ?? this.config.resultTtlSeconds);
   }
 
   async find(documentId: string): Promise<CancelledDocument | null> {

@@ -4,7 +4,17 @@ import { AppConfig } from '../config/config';
 import { failFastOptions, reconnectEvery, redisOptions } from '../config/redis';
 import { CancellationService } from './cancellation.service';
 import { WorkerRegistry } from './worker-registry.service';
-import { DOCUMENTS_QUEUE, documentJobOptions, IMAGES_QUEUE, imageJobOptions, PAGES_QUEUE, pageJobOptions } from '../contract/queues';
+import { JobEvents } from './job-events.service';
+import {
+  DOCUMENTS_QUEUE,
+  documentJobOptions,
+  IMAGES_QUEUE,
+  imageJobOptions,
+  PAGES_QUEUE,
+  pageJobOptions,
+  WEBHOOKS_QUEUE,
+  webhookJobOptions,
+} from '../contract/queues';
 
 /**
  * The queues, on the Redis from REDIS_URL. The API is a producer and must fail fast
@@ -36,13 +46,20 @@ export class QueueModule {
         useFactory: (config: AppConfig) => ({ defaultJobOptions: pageJobOptions(config.jobAttempts, config.resultTtlSeconds) }),
       },
       { name: IMAGES_QUEUE, useFactory: () => ({ defaultJobOptions: imageJobOptions }) },
+      {
+        name: WEBHOOKS_QUEUE,
+        inject: [AppConfig],
+        useFactory: (config: AppConfig) => ({
+          defaultJobOptions: webhookJobOptions(config.webhooks.attempts, config.webhooks.backoffMs),
+        }),
+      },
     );
     return {
       module: QueueModule,
       global: true,
       imports: [root, queues],
-      providers: [CancellationService, WorkerRegistry],
-      exports: [queues, CancellationService, WorkerRegistry],
+      providers: [CancellationService, WorkerRegistry, JobEvents],
+      exports: [queues, CancellationService, WorkerRegistry, JobEvents],
     };
   }
 }

@@ -10,6 +10,7 @@ import type { StorageBackend, StoredObject } from './storage.backend';
 
 /** Local copies of stored uploads that no page has read for this long are deleted. */
 const LOCAL_COPY_IDLE_MS = 10 * 60 * 1000;
+import type { PageResult, PageSummary } from '../contract/results';
 
 /**
  * The documents' files, under keys the server makes up (nothing a client sends ends up in
@@ -100,6 +101,21 @@ export class StorageService implements OnModuleInit, OnApplicationShutdown {
     return bytes ? (JSON.parse(bytes.toString('utf8')) as T) : null;
   }
 
+  /** A finished page of a job that is running or stopped (a completed job's pages are in its result). */
+  async finishedPage(documentId: string, page: number): Promise<PageResult | null> {
+    return this.readJson<PageResult>(this.pageKey(documentId, page));
+  }
+
+  /** The pages of a running or stopped job that have finished, in page order, without their lines. */
+  async finishedPages(documentId: string): Promise<PageSummary[]> {
+    const stored = await this.backend.list(`pages/${documentId}/`);
+    const numbers = stored
+      .flatMap(({ key }) => (/\/(\d+)\.json$/.exec(key) ? [Number.parseInt(/\/(\d+)\.json$/.exec(key)![1], 10)] : []))
+      .sort((x, y) => x - y);
+    const pages = await Promise.all(numbers.map((n) => this.finishedPage(documentId, n)));
+    return pages.flatMap((p) => (p ? [(({ lines: _lines, ...summary }) => summary)(p)] : []));
+  }
+
   /** The stored text of `key`; throws when there is none. */
   async readText(key: string) {
     const bytes = await this.backend.get(key);
@@ -175,9 +191,12 @@ export class StorageService implements OnModuleInit, OnApplicationShutdown {
     await this.releaseLocalFile(this.uploadKey(documentId));
   }
 
-  /** Document ids that have stored files older than `maxAgeMs`; stale scratch files go at once. */
-  async documentsOlderThan(maxAgeMs: number): Promise<Set<string>> {
-    await this.sweepScratch(maxAgeMs);
+  /**
+   * Document ids that have stored files older than `maxAgeMs`; partial uploads untouched for
+   * `incomingMaxAgeMs`, and idle local copies, are deleted on the way.
+   */
+  async documentsOlderThan(maxAgeMs: number, incomingMaxAgeMs = maxAgeMs): Promise<Set<string>> {
+    await this.sweepScratch(incomingMaxAgeMs);
     const cutoff = Date.now() - maxAgeMs;
     const ids = new Set<string>();
     for (const prefix of ['uploads/', 'pages/', 'results/', 'images/']) {

@@ -13,6 +13,9 @@ import { OutputPoolService } from './output/output-pool.service';
 import { PdfPoolService } from './pdf/pdf-pool.service';
 import { CancellationService } from '../queue/cancellation.service';
 import { PageSelectionError, selectPages } from '../contract/page-selection';
+import { jobView, partialResult } from '../contract/job-view';
+import { JobEvents } from '../queue/job-events.service';
+import { WebhooksService } from '../webhooks/webhooks.service';
 import {
   DOCUMENTS_QUEUE,
   DocumentJobData,
@@ -20,6 +23,7 @@ import {
   InjectPagesQueue,
   PAGE_JOB,
   pageJobId,
+  pagePriority,
   type PagesQueue,
   workerOptions,
 } from '../contract/queues';
@@ -39,6 +43,7 @@ const PDFJS_VERSION = versionOf(require.resolve('pdfjs-dist/package.json'));
 @Processor(DOCUMENTS_QUEUE, workerOptions)
 export class DocumentProcessor extends WorkerHost implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(DocumentProcessor.name);
+  private readonly announcing = new Set<Promise<void>>();
 
   constructor(
     private readonly config: AppConfig,
@@ -48,6 +53,8 @@ export class DocumentProcessor extends WorkerHost implements OnApplicationBootst
     @InjectPagesQueue() private readonly pages: PagesQueue,
     private readonly metrics: WorkerMetrics,
     private readonly outputs: OutputPoolService,
+    private readonly events: JobEvents,
+    private readonly webhooks: WebhooksService,
   ) {
     super();
   }
@@ -59,6 +66,8 @@ export class DocumentProcessor extends WorkerHost implements OnApplicationBootst
 
   async onModuleDestroy() {
     await this.worker.close();
+    // The final events of the last documents, before the queues' connections close.
+    await Promise.all(this.announcing);
   }
 
   async process(job: Job<DocumentJobData>, token?: string) {
@@ -87,6 +96,9 @@ export class DocumentProcessor extends WorkerHost implements OnApplicationBootst
   @OnWorkerEvent('failed')
   onFailed(job: Job<DocumentJobData> | undefined, error: Error) {
     withJobContext({ jobId: job?.id ?? '' }, () => this.logger.warn(`Document ${job?.id} failed: ${error.message}`));
+    const final = job && (error instanceof UnrecoverableError || job.attemptsMade >= (job.opts.attempts ?? 1));
+    // A cancelled job was announced by the API that cancelled it.
+    if (final && decodeFailure(job.failedReason).code !== 'cancelled') this.track(this.announce(job, 'failed'));
   }
 
   @OnWorkerEvent('completed')
@@ -94,6 +106,34 @@ export class DocumentProcessor extends WorkerHost implements OnApplicationBootst
     const ms = Date.now() - (job.data.startedAt ?? job.timestamp);
     this.metrics.documentDone(ms);
     withJobContext({ jobId: job.id! }, () => this.logger.log(`Document ${job.id} completed: ${job.data.pagesTotal} pages in ${ms} ms`));
+    this.track(this.announce(job, 'completed'));
+  }
+
+  private track(announcement: Promise<void>) {
+    this.announcing.add(announcement);
+    void announcement.finally(() => this.announcing.delete(announcement));
+  }
+
+  /** The final status, to the job's event stream and its webhook, once BullMQ has recorded it. */
+  private async announce(job: Job<DocumentJobData>, state: 'completed' | 'failed') {
+    const id = job.id!;
+    const retention = job.data.retention ?? this.config.resultTtlSeconds;
+    try {
+      job.finishedOn ??= Date.now();
+      const pages = state === 'completed' ? null : await this.storage.finishedPages(id);
+      const result =
+        state === 'completed'
+          ? await this.storage.readJson<DocumentSummary>(this.storage.summaryKey(id))
+          : pages!.length
+            ? partialResult(pages!)
+            : null;
+      const view = jobView(job, state, pages?.length ?? job.data.pagesTotal ?? 0, result);
+      const { pagesTotal, pagesDone } = view.progress;
+      await this.events.emit(id, { type: 'status', status: view.status, pagesTotal, pagesDone, error: view.error }, retention);
+      await this.webhooks.enqueue(view, job.data.callbackUrl, retention);
+    } catch (error) {
+      withJobContext({ jobId: id }, () => this.logger.error(`Could not announce that document ${id} ${state}: ${error}`));
+    }
   }
 
   private async split(job: Job<DocumentJobData>) {
@@ -116,13 +156,14 @@ export class DocumentProcessor extends WorkerHost implements OnApplicationBootst
     }
     // Deterministic ids make this safe to repeat if the job is retried after a crash.
     await this.pages.addBulk(
-      numbers.map((page) => ({
+      numbers.map((page, index) => ({
         name: PAGE_JOB,
         data: { documentId: id, uploadKey: job.data.uploadKey, page, languages: job.data.languages, ocr: job.data.ocr },
-        opts: { jobId: pageJobId(id, page), parent: { id, queue: job.queueQualifiedName } },
+        opts: { jobId: pageJobId(id, page), parent: { id, queue: job.queueQualifiedName }, priority: pagePriority(index) },
       })),
     );
     await job.updateData({ ...job.data, pagesTotal: numbers.length, pageNumbers: numbers, startedAt: job.processedOn });
+    await this.events.emit(id, { type: 'status', status: 'processing', pagesTotal: numbers.length, pagesDone: 0 });
     this.logger.log(`Document ${id}: ${pageCount} pages, ${numbers.length} queued`);
   }
 

@@ -8,6 +8,7 @@ import { WorkerMetrics } from '../metrics/worker.metrics';
 import { LanguageCatalog } from './ocr/language-catalog';
 import { PdfPoolService } from './pdf/pdf-pool.service';
 import { CancellationService } from '../queue/cancellation.service';
+import { JobEvents } from '../queue/job-events.service';
 import { PageJobData, PageJobResult, PAGES_QUEUE, workerOptions } from '../contract/queues';
 import { StorageService } from '../storage/storage.service';
 
@@ -23,6 +24,7 @@ export class PageProcessor extends WorkerHost implements OnApplicationBootstrap,
     private readonly cancellations: CancellationService,
     private readonly metrics: WorkerMetrics,
     private readonly catalog: LanguageCatalog,
+    private readonly events: JobEvents,
   ) {
     super();
   }
@@ -69,6 +71,7 @@ export class PageProcessor extends WorkerHost implements OnApplicationBootstrap,
     }
     await this.stopIfCancelled(documentId);
     await this.storage.writeJson(this.storage.pageKey(documentId, page), outcome.result);
+    await this.events.emit(documentId, { type: 'page', page, source: outcome.result.source });
     this.metrics.pageDone(outcome.result.source, outcome.timings, outcome.engineRecycled);
     this.logger.log(`Page ${page} of ${documentId}: ${outcome.result.source} in ${Date.now() - started} ms`);
     return { page, source: outcome.result.source };

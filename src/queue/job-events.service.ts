@@ -1,0 +1,62 @@
+import { Injectable } from '@nestjs/common';
+import type { Redis } from 'ioredis';
+import { AppConfig } from '../config/config';
+import { FINAL_STATUSES, type JobEvent, jobEventsChannel, jobEventsKey } from '../contract/events';
+import { type DocumentsQueue, InjectDocumentsQueue } from '../contract/queues';
+
+export interface StoredEvent {
+  /** The stream entry id: what SSE sends as `id` and clients send back as Last-Event-ID. */
+  id: string;
+  event: JobEvent;
+}
+
+// A running job's stream outlives a short retention: it is cut to the retention at the end.
+const RUNNING_TTL_SECONDS = 24 * 60 * 60;
+const MAX_EVENTS = 2000;
+
+/**
+ * Each job's events, in a Redis stream of its own, with a notice on one pub/sub channel when
+ * one is added. Written by the API (queued, cancelled) and the workers (everything else).
+ */
+@Injectable()
+export class JobEvents {
+  constructor(
+    @InjectDocumentsQueue() private readonly documents: DocumentsQueue,
+    private readonly config: AppConfig,
+  ) {}
+
+  async emit(documentId: string, event: JobEvent, retentionSeconds?: number) {
+    const key = jobEventsKey(this.config.queuePrefix, documentId);
+    const final = event.type === 'status' && FINAL_STATUSES.includes(event.status);
+    const ttl = final ? (retentionSeconds ?? this.config.resultTtlSeconds) : RUNNING_TTL_SECONDS;
+    await (
+      await this.client()
+    )
+      .multi()
+      .xadd(key, 'MAXLEN', '~', MAX_EVENTS, '*', 'e', JSON.stringify(event))
+      .expire(key, ttl)
+      .publish(jobEventsChannel(this.config.queuePrefix), documentId)
+      .exec();
+  }
+
+  /** Events after `after` (a stream id; '0' for all), oldest first. */
+  async read(documentId: string, after = '0'): Promise<StoredEvent[]> {
+    const start = after === '0' ? '-' : `(${after}`;
+    const entries = await (await this.client()).xrange(jobEventsKey(this.config.queuePrefix, documentId), start, '+', 'COUNT', MAX_EVENTS);
+    return entries.map(([id, fields]) => ({ id, event: JSON.parse(fields[1]) as JobEvent }));
+  }
+
+  /** The id of the latest event, or '0' when there is none. */
+  async lastId(documentId: string): Promise<string> {
+    const [last] = await (await this.client()).xrevrange(jobEventsKey(this.config.queuePrefix, documentId), '+', '-', 'COUNT', 1);
+    return last?.[0] ?? '0';
+  }
+
+  async remove(documentId: string) {
+    await (await this.client()).del(jobEventsKey(this.config.queuePrefix, documentId));
+  }
+
+  private async client(): Promise<Redis> {
+    return (await this.documents.client) as unknown as Redis;
+  }
+}
