@@ -1,6 +1,7 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
 import { mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { isAbsolute, join, relative, resolve } from 'node:path';
 import { AppConfig } from '../config/config';
 
 /**
@@ -23,8 +24,12 @@ export class StorageService implements OnModuleInit {
     return join(this.root, 'incoming');
   }
 
+  /** The file of `key`; a key that would leave STORAGE_DIR (or name the folder itself) is refused. */
   path(key: string) {
-    return join(this.root, key);
+    const target = resolve(this.root, key);
+    const inside = relative(this.root, target);
+    if (!inside || inside.startsWith('..') || isAbsolute(inside)) throw new StorageKeyError(key);
+    return target;
   }
 
   uploadKey(documentId: string) {
@@ -52,7 +57,8 @@ export class StorageService implements OnModuleInit {
     const target = this.path(key);
     await mkdir(join(target, '..'), { recursive: true });
     // Write then rename, so a reader never sees half a file.
-    const temp = `${target}.${process.pid}.tmp`;
+    // Unique: in containers every process is pid 1, and two workers may write one key.
+    const temp = `${target}.${randomUUID()}.tmp`;
     await writeFile(temp, JSON.stringify(value));
     await rename(temp, target);
   }
@@ -97,5 +103,11 @@ export class StorageService implements OnModuleInit {
       }
     }
     return ids;
+  }
+}
+
+export class StorageKeyError extends Error {
+  constructor(key: string) {
+    super(`Storage key ${JSON.stringify(key)} is outside the storage folder`);
   }
 }
