@@ -61,19 +61,56 @@ export class Proc {
   }
 }
 
-export async function startRedis(): Promise<{ url: string; stop: () => Promise<void> }> {
-  if (process.env.REDIS_URL) return { url: process.env.REDIS_URL, stop: async () => undefined };
+export interface TestRedis {
+  url: string;
+  stop: () => Promise<void>;
+  /** SIGSTOP / SIGCONT: a hung host, or a network that drops packets. Only on a Redis the test started. */
+  pause: () => void;
+  resume: () => void;
+  /** Stops and starts it again on the same port and data folder. */
+  restart: () => Promise<void>;
+}
+
+/**
+ * A redis-server of the test's own on a free port, or REDIS_URL when set (a shared Redis
+ * cannot be paused or restarted). `appendOnly` keeps its data across `restart()`.
+ */
+export async function startRedis(options: { appendOnly?: boolean } = {}): Promise<TestRedis> {
+  if (process.env.REDIS_URL && !options.appendOnly) {
+    const refuse = () => {
+      throw new Error('This spec needs a Redis of its own; unset REDIS_URL');
+    };
+    return { url: process.env.REDIS_URL, stop: async () => undefined, pause: refuse, resume: refuse, restart: async () => refuse() };
+  }
   const port = await freePort();
-  const redis = new Proc(
-    spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'pipe' }),
-  );
-  await until(
-    'redis-server',
-    async () =>
-      redis.output.includes('Ready to accept connections') || (redis.child.exitCode !== null && Promise.reject(new Error(redis.output))),
-    10_000,
-  );
-  return { url: `redis://127.0.0.1:${port}`, stop: async () => void (await redis.stop()) };
+  const dir = mkdtempSync(join(tmpdir(), 'ocr-redis-'));
+  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--dir', dir];
+  args.push(...(options.appendOnly ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no']));
+  let redis: Proc;
+  const start = async () => {
+    redis = new Proc(spawn('redis-server', args, { stdio: 'pipe' }));
+    await until(
+      'redis-server',
+      async () =>
+        redis.output.includes('Ready to accept connections') || (redis.child.exitCode !== null && Promise.reject(new Error(redis.output))),
+      10_000,
+    );
+  };
+  await start();
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    pause: () => redis.child.kill('SIGSTOP'),
+    resume: () => redis.child.kill('SIGCONT'),
+    restart: async () => {
+      await redis.stop();
+      await start();
+    },
+    stop: async () => {
+      redis.child.kill('SIGCONT');
+      await redis.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }
 
 export interface Stack {

@@ -58,6 +58,13 @@ export const InjectPagesQueue = () => InjectQueue(PAGES_QUEUE);
  */
 export const workerOptions = { metrics: { maxDataPoints: 7 * 24 * 60 } };
 
+/**
+ * Document ids are the UUIDs the API makes. Anything else is refused before Redis is asked:
+ * BullMQ reads any hash under the queue's prefix as a job, its own "meta" hash included.
+ */
+const DOCUMENT_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+export const isDocumentId = (id: unknown): id is string => typeof id === 'string' && DOCUMENT_ID.test(id);
+
 /** Page job id: deterministic so a retried inspection does not enqueue a page twice. */
 export const pageJobId = (documentId: string, page: number) => `${documentId}.p${page}`;
 

@@ -1,4 +1,4 @@
-import { HttpStatus, Injectable } from '@nestjs/common';
+import { HttpStatus, Injectable, Logger } from '@nestjs/common';
 import type { Job } from 'bullmq';
 import { randomUUID } from 'node:crypto';
 import { open, rm } from 'node:fs/promises';
@@ -7,7 +7,15 @@ import { ApiError, jobNotFound, queueUnavailable } from '../errors/api-error';
 import { LanguageCatalog } from '../worker/ocr/language-catalog';
 import { CancellationService } from '../queue/cancellation.service';
 import { PageSelectionError, parsePageSelection } from '../contract/page-selection';
-import { DOCUMENT_JOB, DocumentJobData, type DocumentsQueue, InjectDocumentsQueue, OCR_MODES, OcrMode } from '../contract/queues';
+import {
+  DOCUMENT_JOB,
+  DocumentJobData,
+  type DocumentsQueue,
+  InjectDocumentsQueue,
+  isDocumentId,
+  OCR_MODES,
+  OcrMode,
+} from '../contract/queues';
 import type { DocumentSummary } from '../contract/results';
 import { withTimeout } from '../queue/with-timeout';
 import { StorageService } from '../storage/storage.service';
@@ -20,9 +28,13 @@ export interface UploadFields {
 }
 
 const QUEUE_TIMEOUT_MS = 3000;
+const ABANDON_RETRY_MS = 2000;
+const ABANDON_ATTEMPTS = 300;
 
 @Injectable()
 export class JobsService {
+  private readonly logger = new Logger(JobsService.name);
+
   constructor(
     @InjectDocumentsQueue() private readonly documents: DocumentsQueue,
     private readonly config: AppConfig,
@@ -50,6 +62,9 @@ export class JobsService {
         return jobView(job, 'waiting', 0, null);
       } catch (error) {
         await this.storage.remove(uploadKey);
+        // The client hears 503 and will retry under a new id, but an add that timed out may
+        // still reach Redis: take it back out once Redis answers again.
+        this.abandon(id);
         throw error;
       }
     } finally {
@@ -58,6 +73,7 @@ export class JobsService {
   }
 
   async find(id: string, owner: string | null): Promise<JobView> {
+    if (!isDocumentId(id)) throw jobNotFound(id);
     const cancelled = await this.findCancelled(id, owner);
     if (cancelled) return cancelledView(id, cancelled);
     // State first: a job read before its state could still lack the failedReason or
@@ -84,6 +100,7 @@ export class JobsService {
   }
 
   async remove(id: string, owner: string | null): Promise<void> {
+    if (!isDocumentId(id)) throw jobNotFound(id);
     if (await this.findCancelled(id, owner)) return;
     const state = await this.queue(() => this.documents.getJobState(id));
     const job = await this.getJob(id, owner);
@@ -105,6 +122,27 @@ export class JobsService {
     // A job whose page is being processed is locked; it then fails as cancelled and expires.
     await job.remove().catch(() => undefined);
     await this.storage.removeDocument(id);
+  }
+
+  /**
+   * Removes a job whose add was not confirmed, once Redis answers. Commands on one
+   * connection run in order, so after a remove has been answered the add can no longer
+   * land. Should this process stop first, the worker finds the upload gone and ends the
+   * job as cancelled without doing any work.
+   */
+  private abandon(id: string, attempt = 0) {
+    setTimeout(() => {
+      const check = async () => {
+        // A worker that took the job meanwhile holds a lock; it finds no upload and cancels the job, which is then removable.
+        if (await this.documents.remove(id))
+          this.logger.warn(`Removed job ${id}, which reached Redis after its upload was answered with 503`);
+        return (await this.documents.getJob(id)) === undefined;
+      };
+      check().then(
+        (gone) => gone || (attempt < ABANDON_ATTEMPTS && this.abandon(id, attempt + 1)),
+        () => attempt < ABANDON_ATTEMPTS && this.abandon(id, attempt + 1),
+      );
+    }, ABANDON_RETRY_MS).unref();
   }
 
   private validate(fields: UploadFields): Omit<DocumentJobData, 'uploadKey'> {

@@ -72,6 +72,13 @@ export class StorageService implements OnModuleInit {
     }
   }
 
+  async exists(key: string) {
+    return stat(this.path(key)).then(
+      () => true,
+      () => false,
+    );
+  }
+
   async readText(key: string) {
     return readFile(this.path(key), 'utf8');
   }

@@ -14,6 +14,7 @@ import {
   DocumentJobData,
   DocumentJobResult,
   InjectPagesQueue,
+  isDocumentId,
   PAGE_JOB,
   pageJobId,
   type PagesQueue,
@@ -56,6 +57,10 @@ export class DocumentProcessor extends WorkerHost implements OnApplicationBootst
 
   private async run(job: Job<DocumentJobData>, token?: string) {
     const id = job.id!;
+    // Only what the API makes is read: its own id and the upload key it derives from it.
+    if (!isDocumentId(id) || job.data.uploadKey !== this.storage.uploadKey(id)) {
+      throw new UnrecoverableError(encodeFailure('processing_failed', 'The job was not made by this service.'));
+    }
     if (await this.cancellations.isCancelled(id)) throw new UnrecoverableError(encodeFailure('cancelled', 'The job was cancelled.'));
     if (job.data.pagesTotal === undefined) {
       this.metrics.started(DOCUMENTS_QUEUE, job);
@@ -87,6 +92,11 @@ export class DocumentProcessor extends WorkerHost implements OnApplicationBootst
 
   private async split(job: Job<DocumentJobData>) {
     const id = job.id!;
+    // The API deletes the upload of a job it could not confirm (a 503 to the client); such a
+    // job may still have reached Redis, and must end without a trace of work.
+    if (!(await this.storage.exists(job.data.uploadKey))) {
+      throw new UnrecoverableError(encodeFailure('cancelled', 'The upload is gone: the job was abandoned or deleted.'));
+    }
     const inspected = await this.pdf.inspect(this.storage.path(job.data.uploadKey));
     if (!inspected.ok) throw new UnrecoverableError(encodeFailure(inspected.code, inspected.message));
     const { pageCount } = inspected;

@@ -7,7 +7,7 @@ import { withJobContext } from '../logging/job-context';
 import { WorkerMetrics } from '../metrics/worker.metrics';
 import { PdfPoolService } from './pdf/pdf-pool.service';
 import { CancellationService } from '../queue/cancellation.service';
-import { PageJobData, PageJobResult, PAGES_QUEUE, workerOptions } from '../contract/queues';
+import { isDocumentId, PageJobData, PageJobResult, PAGES_QUEUE, workerOptions } from '../contract/queues';
 import { StorageService } from '../storage/storage.service';
 
 /** One page: text layer or render + OCR, in the thread pool; the result goes to storage. */
@@ -45,6 +45,9 @@ export class PageProcessor extends WorkerHost implements OnApplicationBootstrap,
   private async processPage(job: Job<PageJobData>): Promise<PageJobResult> {
     const { documentId, page } = job.data;
     this.metrics.started(PAGES_QUEUE, job);
+    if (!isDocumentId(documentId) || job.data.uploadKey !== this.storage.uploadKey(documentId)) {
+      throw new UnrecoverableError(encodeFailure('processing_failed', 'The job was not made by this service.'));
+    }
     await this.stopIfCancelled(documentId);
     const started = Date.now();
     const outcome = await this.pdf.processPage({
