@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { digitalPdf, scannedPdf } from './fixtures';
-import { Stack, startRedis, startStack, TestRedis, until, upload, waitForJob } from './harness';
+import { freePort, Stack, startRedis, startStack, TestRedis, until, upload, waitForJob } from './harness';
 
 const connectionOf = (url: string) => {
   const u = new URL(url);
@@ -172,6 +172,27 @@ describe('a paused Redis (SIGSTOP: a hung host, or a network that drops packets)
       expect(jobs.map((j) => j.id).sort()).toEqual([before.body.id, after.body.id].sort());
     } finally {
       await documents.close();
+    }
+  });
+});
+
+describe('two workers on one host', () => {
+  it('both start when they are given the same metrics port, and each serves metrics on a port it names', async () => {
+    const stack = await startStack({ workers: 0 });
+    try {
+      const port = String(await freePort());
+      const first = await stack.startWorker({ WORKER_METRICS_PORT: port });
+      const second = await stack.startWorker({ WORKER_METRICS_PORT: port });
+      const portOf = (output: string) => until('the metrics port in the log', async () => /Metrics on port (\d+)/.exec(output)?.[1]);
+      const ports = [await portOf(first.output), await portOf(second.output)];
+      expect(ports[0]).toBe(port);
+      expect(ports[1]).not.toBe(port);
+      for (const p of ports) expect(await (await fetch(`http://127.0.0.1:${p}/metrics`)).text()).toContain('ocr_pages_processed_total');
+      expect([first.child.exitCode, second.child.exitCode]).toEqual([null, null]);
+      const { body } = await upload(stack.baseUrl, await digitalPdf());
+      expect((await waitForJob(stack.baseUrl, body.id)).status).toBe('completed');
+    } finally {
+      await stack.stop();
     }
   });
 });
