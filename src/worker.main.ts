@@ -27,6 +27,9 @@ async function bootstrap() {
       }, SHUTDOWN_GRACE_MS).unref();
     });
   }
+  if (process.platform === 'linux' && !process.env.MALLOC_MMAP_THRESHOLD_) {
+    logger.warn('MALLOC_MMAP_THRESHOLD_ is not set: memory freed after a hostile page may not go back to the system (see README)');
+  }
   logger.log('Worker started');
 }
 

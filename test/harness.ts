@@ -122,8 +122,12 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
+/** Workers run as the image and `npm run start:worker` run them: with glibc returning freed memory (see Dockerfile.worker). */
+const WORKER_ENV = { MALLOC_MMAP_THRESHOLD_: '16384' };
+
 export function startProcess(entry: 'api' | 'worker', env: Record<string, string>): Proc {
-  return new Proc(spawn(process.execPath, [join(ROOT, 'dist', `${entry}.main.js`)], { env: { ...process.env, ...env }, stdio: 'pipe' }));
+  const base = entry === 'worker' ? { ...process.env, ...WORKER_ENV } : process.env;
+  return new Proc(spawn(process.execPath, [join(ROOT, 'dist', `${entry}.main.js`)], { env: { ...base, ...env }, stdio: 'pipe' }));
 }
 
 /** The containers' healthcheck command, run with `env`: its exit code and what it printed. */

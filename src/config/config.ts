@@ -1,5 +1,5 @@
-import { availableParallelism } from 'node:os';
 import { z } from 'zod';
+import { memoryLimitMb, usableCpus } from './cgroup';
 import { parseSecret, SecretFormatError, StoredSecret } from './secret';
 
 const int = (min: number) => z.coerce.number().int().min(min);
@@ -16,7 +16,8 @@ const schema = z.object({
   MAX_UPLOAD_BYTES: int(1).default(50 * 1024 * 1024),
   MAX_PAGES: int(1).default(500),
   OCR_LANGUAGES: languageList.default('eng'),
-  OCR_CONCURRENCY: int(1).default(availableParallelism()),
+  OCR_CONCURRENCY: int(1).default(usableCpus()),
+  OCR_MEMORY_LIMIT_MB: int(256).optional(),
   OCR_MODEL: z.string().min(1).default('/usr/share/tesseract-ocr/5/tessdata'),
   OCR_DPI: int(72).max(600).default(300),
   OCR_MAX_PIXELS: int(1_000_000).default(25_000_000),
@@ -104,6 +105,8 @@ export class AppConfig {
   readonly maxPages: number;
   readonly ocrLanguages: string;
   readonly ocrConcurrency: number;
+  /** Resident memory a worker process may reach before the pages it is running are stopped. */
+  readonly ocrMemoryLimitMb: number;
   readonly ocrModelDir: string;
   readonly ocrDpi: number;
   readonly ocrMaxPixels: number;
@@ -136,6 +139,7 @@ export class AppConfig {
     this.maxPages = values.MAX_PAGES;
     this.ocrLanguages = values.OCR_LANGUAGES;
     this.ocrConcurrency = values.OCR_CONCURRENCY;
+    this.ocrMemoryLimitMb = values.OCR_MEMORY_LIMIT_MB ?? defaultMemoryLimitMb(values.OCR_CONCURRENCY);
     this.ocrModelDir = values.OCR_MODEL;
     this.ocrDpi = values.OCR_DPI;
     this.ocrMaxPixels = values.OCR_MAX_PIXELS;
@@ -155,6 +159,16 @@ export class AppConfig {
     this.logLevel = values.LOG_LEVEL;
     this.workerMetricsPort = values.WORKER_METRICS_PORT;
   }
+}
+
+/**
+ * 85% of the container's memory limit, leaving room for what the guard cannot stop in
+ * time; without a limit, a base of 512 MiB plus 768 MiB per OCR thread, enough for a page
+ * at the full OCR_MAX_PIXELS and its tesseract engine.
+ */
+function defaultMemoryLimitMb(concurrency: number): number {
+  const container = memoryLimitMb();
+  return container ? Math.max(256, Math.floor(container * 0.85)) : 512 + 768 * concurrency;
 }
 
 export class ConfigError extends Error {}

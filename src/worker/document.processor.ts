@@ -6,7 +6,7 @@ import { encodeFailure, decodeFailure } from '../contract/failures';
 import { withJobContext } from '../logging/job-context';
 import { WorkerMetrics } from '../metrics/worker.metrics';
 import type { DocumentResult, DocumentSummary, PageResult, PageSummary } from '../contract/results';
-import { PdfPoolService } from './pdf/pdf-pool.service';
+import { documentConcurrency, PdfPoolService } from './pdf/pdf-pool.service';
 import { CancellationService } from '../queue/cancellation.service';
 import { PageSelectionError, selectPages } from '../contract/page-selection';
 import {
@@ -43,8 +43,8 @@ export class DocumentProcessor extends WorkerHost implements OnApplicationBootst
   }
 
   onApplicationBootstrap() {
-    // Documents only inspect and assemble; the CPU-heavy work is in the pages queue.
-    this.worker.concurrency = Math.max(2, this.config.ocrConcurrency);
+    // As many as the pool has inspection threads, so that no inspection waits for one.
+    this.worker.concurrency = documentConcurrency(this.config.ocrConcurrency);
   }
 
   async onModuleDestroy() {

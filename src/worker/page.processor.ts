@@ -57,6 +57,8 @@ export class PageProcessor extends WorkerHost implements OnApplicationBootstrap,
       ocr: job.data.ocr,
     });
     if (!outcome.ok) {
+      // Stopped with others when memory ran over: another attempt, possibly on another worker, will tell.
+      if ('retryable' in outcome && outcome.retryable && job.attemptsMade + 1 < (job.opts.attempts ?? 1)) throw new Error(outcome.message);
       this.metrics.pageFailed(outcome.code);
       throw new UnrecoverableError(encodeFailure(outcome.code, outcome.message));
     }
