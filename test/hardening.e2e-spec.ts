@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { digitalPdf, scannedPdf } from './fixtures';
+import { slowToOpenPdf } from './hostile-fixtures';
 import { freePort, Stack, startRedis, startStack, TestRedis, until, upload, waitForJob } from './harness';
 
 const connectionOf = (url: string) => {
@@ -191,6 +192,23 @@ describe('two workers on one host', () => {
       expect([first.child.exitCode, second.child.exitCode]).toEqual([null, null]);
       const { body } = await upload(stack.baseUrl, await digitalPdf());
       expect((await waitForJob(stack.baseUrl, body.id)).status).toBe('completed');
+    } finally {
+      await stack.stop();
+    }
+  });
+});
+
+describe('one slow document', () => {
+  it('fails no other document: time limits count from when the work starts, and inspections do not queue', async () => {
+    const stack = await startStack({ env: { PAGE_TIMEOUT_MS: '1000', MAX_UPLOAD_BYTES: String(300 * 1024 * 1024) } });
+    try {
+      const slow = await upload(stack.baseUrl, slowToOpenPdf());
+      const next = await upload(stack.baseUrl, await digitalPdf());
+      const [slowJob, nextJob] = await Promise.all([waitForJob(stack.baseUrl, slow.body.id), waitForJob(stack.baseUrl, next.body.id)]);
+      console.log(
+        `slow document: ${slowJob.status} ${slowJob.error?.code ?? ''}; the one behind it: ${nextJob.status} ${nextJob.error?.code ?? ''}`,
+      );
+      expect(nextJob.status).toBe('completed');
     } finally {
       await stack.stop();
     }

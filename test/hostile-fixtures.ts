@@ -115,3 +115,20 @@ export async function hostileCases(): Promise<{ name: string; file: Buffer; expe
     { name: '10000 pages', file: manyPagesPdf(), expected: 'failed too_many_pages' },
   ];
 }
+
+/**
+ * A PDF whose cross-reference table is missing, with `objects` objects: pdf.js rebuilds the
+ * table by scanning the whole file, which takes it a second or more for a million objects.
+ */
+export function slowToOpenPdf(objects = 1_500_000): Buffer {
+  const parts = [
+    '%PDF-1.7\n',
+    '1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n',
+    '2 0 obj\n<< /Type /Pages /Kids [4 0 R] /Count 1 >>\nendobj\n',
+  ];
+  parts.push('3 0 obj\n<< /Length 0 >>\nstream\n\nendstream\nendobj\n');
+  const object = (n: number) => `${n} 0 obj\n<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 3 0 R >>\nendobj\n`;
+  for (let i = 0; i < objects; i++) parts.push(object(4 + i));
+  parts.push('trailer\n<< /Size 5 /Root 1 0 R >>\nstartxref\n999999999\n%%EOF\n');
+  return Buffer.from(parts.join(''));
+}
