@@ -7,6 +7,7 @@ const languageList = z.string().regex(/^[a-z_]{3,}(\+[a-z_]{3,})*$/, 'expected l
 
 const schema = z.object({
   PORT: int(1).max(65535).default(3000),
+  MANAGEMENT_PORT: int(1).max(65535).optional(),
   REDIS_URL: z.url({ protocol: /^rediss?$/ }).default('redis://127.0.0.1:6379'),
   QUEUE_PREFIX: z
     .string()
@@ -57,6 +58,9 @@ const schema = z.object({
 
 // Half a credential is a mistake, not a wish to run the dashboard without a login.
 const checkedSchema = schema.superRefine((values, ctx) => {
+  if (values.MANAGEMENT_PORT !== undefined && values.MANAGEMENT_PORT === values.PORT) {
+    ctx.addIssue({ code: 'custom', path: ['MANAGEMENT_PORT'], message: 'must differ from PORT' });
+  }
   if (!values.ADMIN_USER !== !values.ADMIN_PASSWORD) {
     ctx.addIssue({
       code: 'custom',
@@ -98,6 +102,8 @@ function trustProxy(value: string | undefined): boolean | number | string {
 /** The validated configuration, parsed once at start-up and injected where needed. */
 export class AppConfig {
   readonly port: number;
+  /** Port for /health*, /metrics and the dashboard, kept off PORT; undefined serves them on PORT. */
+  readonly managementPort: number | undefined;
   readonly redisUrl: string;
   readonly queuePrefix: string;
   readonly storageDir: string;
@@ -132,6 +138,7 @@ export class AppConfig {
 
   constructor(values: z.infer<typeof schema>) {
     this.port = values.PORT;
+    this.managementPort = values.MANAGEMENT_PORT;
     this.redisUrl = values.REDIS_URL;
     this.queuePrefix = values.QUEUE_PREFIX;
     this.storageDir = values.STORAGE_DIR;
