@@ -67,20 +67,28 @@ export interface TestRedis {
   /** SIGSTOP / SIGCONT: a hung host, or a network that drops packets. Only on a Redis the test started. */
   pause: () => void;
   resume: () => void;
-  /** Stops and starts it again on the same port and data folder. */
-  restart: () => Promise<void>;
+  /** Stops it (SIGTERM: with append-only persistence it keeps every write), and starts it again on the same port and data folder. */
+  down: () => Promise<void>;
+  up: () => Promise<void>;
 }
 
 /**
  * A redis-server of the test's own on a free port, or REDIS_URL when set (a shared Redis
- * cannot be paused or restarted). `appendOnly` keeps its data across `restart()`.
+ * cannot be paused or restarted). `appendOnly` keeps its data across `down()` and `up()`.
  */
 export async function startRedis(options: { appendOnly?: boolean } = {}): Promise<TestRedis> {
   if (process.env.REDIS_URL && !options.appendOnly) {
     const refuse = () => {
       throw new Error('This spec needs a Redis of its own; unset REDIS_URL');
     };
-    return { url: process.env.REDIS_URL, stop: async () => undefined, pause: refuse, resume: refuse, restart: async () => refuse() };
+    return {
+      url: process.env.REDIS_URL,
+      stop: async () => undefined,
+      pause: refuse,
+      resume: refuse,
+      down: async () => refuse(),
+      up: async () => refuse(),
+    };
   }
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'ocr-redis-'));
@@ -101,10 +109,8 @@ export async function startRedis(options: { appendOnly?: boolean } = {}): Promis
     url: `redis://127.0.0.1:${port}`,
     pause: () => redis.child.kill('SIGSTOP'),
     resume: () => redis.child.kill('SIGCONT'),
-    restart: async () => {
-      await redis.stop();
-      await start();
-    },
+    down: async () => void (await redis.stop()),
+    up: start,
     stop: async () => {
       redis.child.kill('SIGCONT');
       await redis.stop();
