@@ -56,8 +56,11 @@ describe('workers killed or stopped mid-document', () => {
     try {
       const { body } = await upload(stack.baseUrl, await denseScannedPdf());
       for (const round of [1, 2]) {
+        const since = Date.now();
         const worker = await stack.startWorker();
-        await until(`the page to run (worker ${round})`, async () => (await pages.getActiveCount()) === 1, 120_000, 50);
+        // Taken by this worker: a page left by the last one stays "active" until found stalled.
+        const taken = async () => (await pages.getJobs(['active'])).some((j) => (j.processedOn ?? 0) >= since);
+        await until(`worker ${round} to take the page`, taken, 120_000, 50);
         await worker.stop('SIGKILL');
       }
       await stack.startWorker();
