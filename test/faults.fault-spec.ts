@@ -20,7 +20,7 @@ describe('workers killed or stopped mid-document', () => {
   let redis: TestRedis;
 
   beforeAll(async () => {
-    redis = await startRedis();
+    redis = await startRedis({ own: true });
   });
 
   afterAll(async () => {
@@ -175,7 +175,7 @@ describe('Redis away', () => {
 
 describe('a burst of uploads', () => {
   it('500 uploads from 50 clients: each gets 202, or 429/503 with Retry-After, and every 202 completes', async () => {
-    const redis = await startRedis();
+    const redis = await startRedis({ own: true });
     const stack = await startStack({ redisUrl: redis.url, workers: 2, env: { RATE_LIMIT: '300', RATE_LIMIT_WINDOW_SECONDS: '60' } });
     const documents = new Queue('documents', { connection: connectionOf(redis.url), prefix: stack.env.QUEUE_PREFIX });
     try {

@@ -110,7 +110,7 @@ describe('a paused Redis (SIGSTOP: a hung host, or a network that drops packets)
   let stack: Stack;
 
   beforeAll(async () => {
-    redis = await startRedis();
+    redis = await startRedis({ own: true });
     // Rate limits on: their Redis client is one that used to wait forever.
     stack = await startStack({ redisUrl: redis.url, env: { RATE_LIMIT: '1000' } });
   });

@@ -73,13 +73,14 @@ export interface TestRedis {
 }
 
 /**
- * A redis-server of the test's own on a free port, or REDIS_URL when set (a shared Redis
- * cannot be paused or restarted). `appendOnly` keeps its data across `down()` and `up()`.
+ * A redis-server of the test's own on a free port, or REDIS_URL when set and the spec does
+ * not need its own (`own`: to pause or restart it; never the shared one). `appendOnly`
+ * keeps its data across `down()` and `up()`.
  */
-export async function startRedis(options: { appendOnly?: boolean } = {}): Promise<TestRedis> {
-  if (process.env.REDIS_URL && !options.appendOnly) {
+export async function startRedis(options: { own?: boolean; appendOnly?: boolean } = {}): Promise<TestRedis> {
+  if (process.env.REDIS_URL && !options.own && !options.appendOnly) {
     const refuse = () => {
-      throw new Error('This spec needs a Redis of its own; unset REDIS_URL');
+      throw new Error('This spec needs a Redis of its own: startRedis({ own: true })');
     };
     return {
       url: process.env.REDIS_URL,
