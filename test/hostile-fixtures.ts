@@ -2,6 +2,7 @@
  * Hostile PDFs, made by the tests: each aims at one limit of the worker. Written by hand
  * where pdf-lib would refuse to write something so broken.
  */
+import { readFileSync } from 'node:fs';
 import { createDeflate, deflateSync } from 'node:zlib';
 import { PDFDocument, rgb } from 'pdf-lib';
 import { encryptedPdf, textImagePng, truncatedPdf } from './fixtures';
@@ -131,4 +132,11 @@ export function slowToOpenPdf(objects = 1_500_000): Buffer {
   for (let i = 0; i < objects; i++) parts.push(object(4 + i));
   parts.push('trailer\n<< /Size 5 /Root 1 0 R >>\nstartxref\n999999999\n%%EOF\n');
   return Buffer.from(parts.join(''));
+}
+
+/** Peak and current resident memory of a process, in MiB, from /proc. */
+export function memoryOf(pid: number) {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
+  return { peakMb: Math.round(kb('VmHWM') / 1024), rssMb: Math.round(kb('VmRSS') / 1024) };
 }

@@ -7,7 +7,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { digitalPdf } from './fixtures';
 import { Stack, startStack, upload, waitForJob } from './harness';
-import { hostileCases } from './hostile-fixtures';
+import { hostileCases, memoryOf } from './hostile-fixtures';
 
 /** The worker's memory limit here, and the bound its resident memory must stay under (its peak, VmHWM). */
 const WORKER_MEMORY_LIMIT_MB = 1024;
@@ -19,13 +19,6 @@ if (!corpusPresent) console.warn(`Hostile corpus checks skipped: no folder at ${
 
 const FAILURE_CODES = ['pdf_invalid', 'pdf_encrypted', 'pdf_empty', 'too_many_pages', 'page_too_large', 'page_timeout'];
 const REFUSAL_CODES = ['unsupported_media_type', 'pdf_empty', 'file_too_large'];
-
-/** Peak and current resident memory of a process, in MiB, from /proc. */
-export function memoryOf(pid: number) {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
-  return { peakMb: Math.round(kb('VmHWM') / 1024), rssMb: Math.round(kb('VmRSS') / 1024) };
-}
 
 async function outcome(stack: Stack, file: Buffer, name: string) {
   const { res, body } = await upload(stack.baseUrl, file, {}, name);
