@@ -5,6 +5,9 @@ module.exports = {
   projects: [
     { displayName: 'unit', testEnvironment: 'node', transform, rootDir: 'src', testMatch: ['**/*.spec.ts'] },
     { displayName: 'e2e', testEnvironment: 'node', transform, rootDir: 'test', testMatch: ['**/*.e2e-spec.ts'] },
+    // Longer runs, outside `npm test`: `npm run test:faults` (CI runs it too) and `npm run test:soak`.
+    { displayName: 'faults', testEnvironment: 'node', transform, rootDir: 'test', testMatch: ['**/*.fault-spec.ts'] },
+    { displayName: 'soak', testEnvironment: 'node', transform, rootDir: 'test', testMatch: ['**/*.soak-spec.ts'] },
   ],
   testTimeout: 180_000,
 };

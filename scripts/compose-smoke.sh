@@ -99,9 +99,13 @@ wait_stack() { # worker replicas
   wait_healthy redis 1 120
   wait_healthy api 1 180
   wait_healthy worker "$1" 180
-  local health
-  health=$(curl -sS "$base/health") || fail "the API does not answer on $base"
-  log "GET /health: $health"
+  # /health is on the API's management port, which compose does not publish; the public
+  # port must not serve it.
+  local code
+  code=$(curl -sS -o /dev/null -w '%{http_code}' "$base/health") || fail "the API does not answer on $base"
+  [[ $code == 404 ]] || fail "GET $base/health answered $code; health belongs on the management port only"
+  dc exec -T api node dist/healthcheck.main.js api || fail "the API's healthcheck fails"
+  log "GET /health: 404 on $base, healthy on the management port"
 }
 
 field() { sed -n "s/.*\"$1\":\"\{0,1\}\([^\",}]*\).*/\1/p" <<<"$2" | head -n 1; }
@@ -144,7 +148,7 @@ check_text() { # id, pages
 }
 
 command -v curl >/dev/null || fail "curl is needed"
-if curl -s --max-time 2 -o /dev/null "$base/health"; then
+if curl -s --max-time 2 -o /dev/null "$base/"; then
   fail "something already answers on $base; stop it or set API_PORT"
 fi
 trap finish EXIT

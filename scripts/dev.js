@@ -5,7 +5,9 @@ const { spawn } = require('node:child_process');
 const { join } = require('node:path');
 
 const children = ['api', 'worker'].map((role) => {
-  const child = spawn(process.execPath, [join(__dirname, '..', 'dist', `${role}.main.js`)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // The worker as `npm run start:worker` runs it (see Dockerfile.worker for why).
+  const env = role === 'worker' ? { MALLOC_MMAP_THRESHOLD_: '16384', ...process.env } : process.env;
+  const child = spawn(process.execPath, [join(__dirname, '..', 'dist', `${role}.main.js`)], { stdio: ['ignore', 'pipe', 'pipe'], env });
   for (const stream of [child.stdout, child.stderr]) {
     stream.on('data', (chunk) => process.stdout.write(chunk.toString().replace(/^(?=.)/gm, `[${role}] `)));
   }

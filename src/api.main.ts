@@ -4,8 +4,10 @@ import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import helmet from 'helmet';
 import { Logger as PinoLogger } from 'nestjs-pino';
+import { createServer } from 'node:http';
 import { ApiModule } from './api.module';
-import { AppConfig, ConfigError, loadConfig } from './config/config';
+import { ConfigError, loadConfig } from './config/config';
+import { splitByPort } from './management/management-port';
 import { serveOpenApi } from './openapi/openapi';
 
 async function bootstrap() {
@@ -19,11 +21,20 @@ async function bootstrap() {
   app.set('trust proxy', config.trustProxy);
   // TLS is usually ended by a proxy in front; upgrading requests would break plain-HTTP setups.
   app.use(helmet({ contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } } }));
+  const { port, managementPort } = config;
+  if (managementPort) app.use(splitByPort(managementPort));
   serveOpenApi(app);
   app.enableShutdownHooks();
-  const { port } = app.get(AppConfig);
   await app.listen(port);
-  new Logger('Api').log(`API listening on port ${port}`);
+  const logger = new Logger('Api');
+  logger.log(`API listening on port ${port}`);
+  if (managementPort) {
+    // The same app on a second port; Nest closes only the first, so this one is closed with the process.
+    const management = createServer(app.getHttpAdapter().getInstance());
+    await new Promise<void>((resolve, reject) => management.once('error', reject).listen(managementPort, resolve));
+    management.unref();
+    logger.log(`Health, metrics and dashboard on port ${managementPort}`);
+  }
 }
 
 bootstrap().catch((error) => {

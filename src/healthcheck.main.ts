@@ -1,6 +1,6 @@
 /**
  * The containers' healthcheck, in Node because the images carry no curl:
- *   node dist/healthcheck.main.js api      GET /health on this container's PORT
+ *   node dist/healthcheck.main.js api      GET /health on this container's MANAGEMENT_PORT (or PORT)
  *   node dist/healthcheck.main.js worker   HEARTBEAT_FILE was refreshed recently
  * Exits 0 when healthy, 1 otherwise, saying why (Docker keeps the output in `inspect`).
  */
@@ -12,7 +12,7 @@ const TIMEOUT_MS = 4000;
 async function check(role: string | undefined): Promise<string | null> {
   const config = loadConfig();
   if (role === 'api') {
-    const res = await fetch(`http://127.0.0.1:${config.port}/health`, { signal: AbortSignal.timeout(TIMEOUT_MS) });
+    const res = await fetch(`http://127.0.0.1:${config.managementPort ?? config.port}/health`, { signal: AbortSignal.timeout(TIMEOUT_MS) });
     return res.ok ? null : `/health answered ${res.status}: ${await res.text()}`;
   }
   if (role === 'worker') {

@@ -11,9 +11,9 @@ async function bootstrap() {
   loadConfig();
   const app = await NestFactory.createApplicationContext(WorkerModule, { bufferLogs: true });
   app.useLogger(app.get(PinoLogger));
-  // On SIGTERM Nest closes the BullMQ workers, which wait for in-flight pages.
-  app.enableShutdownHooks();
   const logger = new Logger('Worker');
+  // On SIGTERM the BullMQ workers close, which waits for the pages in flight, then the
+  // process exits 0: a stop asked for and carried out is a success, not a death by signal.
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     process.once(signal, () => {
       logger.log(`${signal}: finishing the pages in flight, then exiting`);
@@ -23,7 +23,17 @@ async function bootstrap() {
         logger.error(`Shutdown took longer than ${SHUTDOWN_GRACE_MS} ms; exiting anyway`);
         process.exit(1);
       }, SHUTDOWN_GRACE_MS).unref();
+      app.close().then(
+        () => process.exit(0),
+        (error: Error) => {
+          logger.error(`Shutdown failed: ${error.message}`);
+          process.exit(1);
+        },
+      );
     });
+  }
+  if (process.platform === 'linux' && !process.env.MALLOC_MMAP_THRESHOLD_) {
+    logger.warn('MALLOC_MMAP_THRESHOLD_ is not set: memory freed after a hostile page may not go back to the system (see README)');
   }
   logger.log('Worker started');
 }

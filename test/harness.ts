@@ -66,20 +66,67 @@ export class Proc {
   }
 }
 
-/** A redis-server of our own on a free port, or REDIS_URL (shared: `stop()` leaves it running). */
-export async function startRedis(): Promise<{ url: string; shared: boolean; stop: () => Promise<void> }> {
-  if (process.env.REDIS_URL) return { url: process.env.REDIS_URL, shared: true, stop: async () => undefined };
+export interface TestRedis {
+  url: string;
+  /** REDIS_URL, which others use too: `stop()` leaves it running, and only a stack's own keys go. */
+  shared: boolean;
+  stop: () => Promise<void>;
+  /** SIGSTOP / SIGCONT: a hung host, or a network that drops packets. Only on a Redis the test started. */
+  pause: () => void;
+  resume: () => void;
+  /** Stops it (SIGTERM: with append-only persistence it keeps every write), and starts it again on the same port and data folder. */
+  down: () => Promise<void>;
+  up: () => Promise<void>;
+}
+
+/**
+ * A redis-server of the test's own on a free port, or REDIS_URL when set and the spec does
+ * not need its own (`own`: to pause or restart it; never the shared one). `appendOnly`
+ * keeps its data across `down()` and `up()`.
+ */
+export async function startRedis(options: { own?: boolean; appendOnly?: boolean } = {}): Promise<TestRedis> {
+  if (process.env.REDIS_URL && !options.own && !options.appendOnly) {
+    const refuse = () => {
+      throw new Error('This spec needs a Redis of its own: startRedis({ own: true })');
+    };
+    return {
+      url: process.env.REDIS_URL,
+      shared: true,
+      stop: async () => undefined,
+      pause: refuse,
+      resume: refuse,
+      down: async () => refuse(),
+      up: async () => refuse(),
+    };
+  }
   const port = await freePort();
-  const redis = new Proc(
-    spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'pipe' }),
-  );
-  await until(
-    'redis-server',
-    async () =>
-      redis.output.includes('Ready to accept connections') || (redis.child.exitCode !== null && Promise.reject(new Error(redis.output))),
-    10_000,
-  );
-  return { url: `redis://127.0.0.1:${port}`, shared: false, stop: async () => void (await redis.stop()) };
+  const dir = mkdtempSync(join(tmpdir(), 'ocr-redis-'));
+  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--dir', dir];
+  args.push(...(options.appendOnly ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no']));
+  let redis: Proc;
+  const start = async () => {
+    redis = new Proc(spawn('redis-server', args, { stdio: 'pipe' }));
+    await until(
+      'redis-server',
+      async () =>
+        redis.output.includes('Ready to accept connections') || (redis.child.exitCode !== null && Promise.reject(new Error(redis.output))),
+      10_000,
+    );
+  };
+  await start();
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    shared: false,
+    pause: () => redis.child.kill('SIGSTOP'),
+    resume: () => redis.child.kill('SIGCONT'),
+    down: async () => void (await redis.stop()),
+    up: start,
+    stop: async () => {
+      redis.child.kill('SIGCONT');
+      await redis.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }
 
 /**
@@ -147,8 +194,12 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
+/** Workers run as the image and `npm run start:worker` run them: with glibc returning freed memory (see Dockerfile.worker). */
+const WORKER_ENV = { MALLOC_MMAP_THRESHOLD_: '16384' };
+
 export function startProcess(entry: 'api' | 'worker', env: Record<string, string>): Proc {
-  return new Proc(spawn(process.execPath, [join(ROOT, 'dist', `${entry}.main.js`)], { env: { ...process.env, ...env }, stdio: 'pipe' }));
+  const base = entry === 'worker' ? { ...process.env, ...WORKER_ENV } : process.env;
+  return new Proc(spawn(process.execPath, [join(ROOT, 'dist', `${entry}.main.js`)], { env: { ...base, ...env }, stdio: 'pipe' }));
 }
 
 /** The containers' healthcheck command, run with `env`: its exit code and what it printed. */

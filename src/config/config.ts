@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
 import { z } from 'zod';
+import { memoryLimitMb, usableCpus } from './cgroup';
 import { parseSecret, SecretFormatError, StoredSecret } from './secret';
 
 const int = (min: number) => z.coerce.number().int().min(min);
@@ -13,6 +13,7 @@ const languageList = z.string().regex(/^[a-z_]{3,}(\+[a-z_]{3,})*$/, 'expected l
 
 const schema = z.object({
   PORT: int(1).max(65535).default(3000),
+  MANAGEMENT_PORT: int(1).max(65535).optional(),
   REDIS_URL: z.url({ protocol: /^rediss?$/ }).default('redis://127.0.0.1:6379'),
   // A password kept in a file (a Docker or Kubernetes secret) rather than in REDIS_URL.
   REDIS_PASSWORD_FILE: z.string().min(1).optional(),
@@ -40,7 +41,8 @@ const schema = z.object({
   MAX_UPLOAD_BYTES: int(1).default(50 * 1024 * 1024),
   MAX_PAGES: int(1).default(500),
   OCR_LANGUAGES: languageList.default('eng'),
-  OCR_CONCURRENCY: int(1).default(availableParallelism()),
+  OCR_CONCURRENCY: int(1).default(usableCpus()),
+  OCR_MEMORY_LIMIT_MB: int(256).optional(),
   OCR_MODEL: z.string().min(1).default('/usr/share/tesseract-ocr/5/tessdata'),
   OCR_DPI: int(72).max(600).default(300),
   OCR_MAX_PIXELS: int(1_000_000).default(25_000_000),
@@ -96,6 +98,9 @@ export const CONFIG_VARIABLES: readonly string[] = Object.keys(schema.shape);
 const checkedSchema = schema.superRefine((values, ctx) => {
   if (values.MAX_RETENTION_SECONDS < values.RESULT_TTL_SECONDS) {
     ctx.addIssue({ code: 'custom', path: ['MAX_RETENTION_SECONDS'], message: 'must not be less than RESULT_TTL_SECONDS' });
+  }
+  if (values.MANAGEMENT_PORT !== undefined && values.MANAGEMENT_PORT === values.PORT) {
+    ctx.addIssue({ code: 'custom', path: ['MANAGEMENT_PORT'], message: 'must differ from PORT' });
   }
   if (!values.ADMIN_USER !== !values.ADMIN_PASSWORD) {
     ctx.addIssue({
@@ -172,6 +177,8 @@ export interface RedisSettings {
 /** The validated configuration, parsed once at start-up and injected where needed. */
 export class AppConfig {
   readonly port: number;
+  /** Port for /health*, /metrics and the dashboard, kept off PORT; undefined serves them on PORT. */
+  readonly managementPort: number | undefined;
   readonly redisUrl: string;
   readonly redis: RedisSettings;
   readonly queuePrefix: string;
@@ -182,6 +189,8 @@ export class AppConfig {
   readonly maxPages: number;
   readonly ocrLanguages: string;
   readonly ocrConcurrency: number;
+  /** Resident memory a worker process may reach before the pages it is running are stopped. */
+  readonly ocrMemoryLimitMb: number;
   readonly ocrModelDir: string;
   readonly ocrDpi: number;
   readonly ocrMaxPixels: number;
@@ -224,6 +233,7 @@ export class AppConfig {
 
   constructor(values: z.infer<typeof schema>, files: { redisPassword?: string; sentinelPassword?: string } = {}) {
     this.port = values.PORT;
+    this.managementPort = values.MANAGEMENT_PORT;
     this.redisUrl = values.REDIS_URL;
     this.redis = {
       url: values.REDIS_URL,
@@ -248,6 +258,7 @@ export class AppConfig {
     this.maxPages = values.MAX_PAGES;
     this.ocrLanguages = values.OCR_LANGUAGES;
     this.ocrConcurrency = values.OCR_CONCURRENCY;
+    this.ocrMemoryLimitMb = values.OCR_MEMORY_LIMIT_MB ?? defaultMemoryLimitMb(values.OCR_CONCURRENCY);
     this.ocrModelDir = values.OCR_MODEL;
     this.ocrDpi = values.OCR_DPI;
     this.ocrMaxPixels = values.OCR_MAX_PIXELS;
@@ -279,6 +290,16 @@ export class AppConfig {
       timeoutMs: values.WEBHOOK_TIMEOUT_MS,
     };
   }
+}
+
+/**
+ * 85% of the container's memory limit, leaving room for what the guard cannot stop in
+ * time; without a limit, a base of 512 MiB plus 768 MiB per OCR thread, enough for a page
+ * at the full OCR_MAX_PIXELS and its tesseract engine.
+ */
+function defaultMemoryLimitMb(concurrency: number): number {
+  const container = memoryLimitMb();
+  return container ? Math.max(256, Math.floor(container * 0.85)) : 512 + 768 * concurrency;
 }
 
 export class ConfigError extends Error {}

@@ -20,7 +20,16 @@ export function redisOptions({ url, password, sentinels, sentinelName, sentinelP
   return { ...common, sentinels, name: sentinelName, sentinelPassword, enableTLSForSentinelMode: tls !== undefined };
 }
 
-/** For connections that serve HTTP requests: refuse commands while Redis is down instead of queueing them. */
-export const failFastOptions: RedisOptions = { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 2000 };
+/**
+ * For connections that serve HTTP requests: refuse commands while Redis is down instead of
+ * queueing them, and give up on a command Redis does not answer (a paused or unreachable
+ * host keeps the connection open but says nothing).
+ */
+export const failFastOptions: RedisOptions = {
+  enableOfflineQueue: false,
+  maxRetriesPerRequest: 1,
+  connectTimeout: 2000,
+  commandTimeout: 2500,
+};
 
 export const reconnectEvery = (attempt: number) => Math.min(attempt * 500, 5000);

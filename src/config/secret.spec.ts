@@ -1,3 +1,4 @@
+import { loadConfig } from './config';
 import { parseSecret, scryptHash, SecretFormatError, sha256Hex, verifySecret } from './secret';
 
 const options = { allowScrypt: true, minPlainLength: 12 };
@@ -27,6 +28,10 @@ describe('secrets', () => {
     ['short', /at least 12 characters/],
     ['sha256:abc', /64 hex digits/],
     ['scrypt:3:c2FsdA==:a2V5', /power of 2/],
+    // An empty key would match any password: scrypt of length 0 is empty, and so is the key.
+    ['scrypt:16384:c2FsdA==:A', /at least 16 bytes/],
+    [`scrypt:16384:${Buffer.alloc(16).toString('base64')}:${Buffer.alloc(15).toString('base64')}`, /at least 16 bytes/],
+    [`scrypt:16384:${Buffer.alloc(7).toString('base64')}:${Buffer.alloc(32).toString('base64')}`, /salt of at least 8/],
   ])('refuses %s', (value, message) => {
     expect(() => parseSecret(value, options)).toThrow(SecretFormatError);
     expect(() => parseSecret(value, options)).toThrow(message);
@@ -34,5 +39,11 @@ describe('secrets', () => {
 
   it('refuses scrypt where every request would pay for it', async () => {
     expect(() => parseSecret('scrypt:16384:c2FsdA==:a2V5', { ...options, allowScrypt: false })).toThrow(/too slow/);
+  });
+
+  it('refuses ADMIN_PASSWORD as a scrypt hash with an empty key at start-up', () => {
+    expect(() => loadConfig({ ADMIN_USER: 'ops', ADMIN_PASSWORD: 'scrypt:16384:c2FsdA==:A' })).toThrow(
+      /ADMIN_PASSWORD[\s\S]*at least 16 bytes/,
+    );
   });
 });

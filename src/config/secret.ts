@@ -12,6 +12,8 @@ const SCRYPT = /^scrypt:(\d+):([A-Za-z0-9+/_-]+={0,2}):([A-Za-z0-9+/_-]+={0,2})$
 const SCRYPT_COST = 16384;
 // scrypt needs 128 * cost * r bytes; Node's default limit (32 MiB) would refuse cost 65536.
 const SCRYPT_MAXMEM = 2 * 128 * 8 * 65536;
+const MIN_SCRYPT_KEY_BYTES = 16;
+const MIN_SCRYPT_SALT_BYTES = 8;
 
 export const sha256Hex = (value: string) => createHash('sha256').update(value).digest('hex');
 
@@ -28,7 +30,15 @@ export function parseSecret(value: string, options: { allowScrypt: boolean; minP
     if (!match || cost < 2 || cost > 65536 || (cost & (cost - 1)) !== 0) {
       throw new SecretFormatError('expected scrypt:<cost, a power of 2>:<salt base64>:<key base64>');
     }
-    return { kind: 'scrypt', cost, salt: Buffer.from(match[2], 'base64'), key: Buffer.from(match[3], 'base64') };
+    const salt = Buffer.from(match[2], 'base64');
+    const key = Buffer.from(match[3], 'base64');
+    // A short key (an empty one compares equal to scrypt of any password at length 0) or salt is a broken hash, not a weak one.
+    if (key.length < MIN_SCRYPT_KEY_BYTES || salt.length < MIN_SCRYPT_SALT_BYTES) {
+      throw new SecretFormatError(
+        `a scrypt hash needs a key of at least ${MIN_SCRYPT_KEY_BYTES} bytes and a salt of at least ${MIN_SCRYPT_SALT_BYTES} (npm run hash-secret makes one)`,
+      );
+    }
+    return { kind: 'scrypt', cost, salt, key };
   }
   if (value.startsWith('sha256:')) throw new SecretFormatError('expected sha256: followed by 64 hex digits');
   if (value.length < options.minPlainLength)

@@ -33,3 +33,17 @@ export function decodeFailure(reason: string | undefined | null): { code: Failur
   if (match && KNOWN.has(match[1])) return { code: match[1] as FailureCode, message: match[2] };
   return { code: 'processing_failed', message: reason || 'Processing failed' };
 }
+
+// An absolute path of two or more parts, as file-system errors quote them.
+const PATH = /(^|[\s'"(`])\/[^\s'"`)]+\/[^\s'"`)]*/g;
+
+/**
+ * The error as clients see it: exceptions' own texts (a Redis error, a file-system error
+ * naming a storage path) stay in the worker's log, and no path survives in our own messages.
+ */
+export function publicFailure(reason: string | undefined | null): ErrorBody {
+  const { code, message } = decodeFailure(reason);
+  const ours = code !== 'processing_failed' || (reason ?? '').startsWith('processing_failed: ');
+  if (!ours) return { code, message: 'Processing failed unexpectedly, on every attempt; the worker logs say why.' };
+  return { code, message: message.replace(PATH, '$1<path>') };
+}

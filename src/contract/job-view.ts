@@ -1,5 +1,5 @@
 import type { Job } from 'bullmq';
-import { decodeFailure, ErrorBody } from './failures';
+import { decodeFailure, ErrorBody, publicFailure } from './failures';
 import type { DocumentJobData } from './queues';
 import type { DocumentSummary, PageSummary } from './results';
 
@@ -85,7 +85,7 @@ export function jobView(job: Job<DocumentJobData>, state: string, pagesDone: num
     startedAt: iso(job.data.startedAt ?? job.processedOn),
     finishedAt: iso(job.finishedOn),
     progress: { pagesTotal, pagesDone: status === 'completed' ? (pagesTotal ?? pagesDone) : pagesDone },
-    error: state === 'failed' ? decodeFailure(job.failedReason) : null,
+    error: state === 'failed' ? publicFailure(job.failedReason) : null,
     result: result && { partial: false, ...result },
     expiresAt: job.finishedOn && retention !== null ? iso(job.finishedOn + retention * 1000) : null,
     retention,

@@ -91,10 +91,29 @@ export const InjectImagesQueue = () => InjectQueue(IMAGES_QUEUE);
 export const InjectWebhooksQueue = () => InjectQueue(WEBHOOKS_QUEUE);
 
 /**
- * Options of both queues' workers: BullMQ keeps per-minute completed and failed counts in
+ * Options of both queues' workers. BullMQ keeps per-minute completed and failed counts in
  * Redis (a week of them), which the API's /metrics reports for all workers together.
+ *
+ * A worker that dies (killed for memory, a lost host) leaves its jobs locked: another worker
+ * takes them once the lock has expired (lockDuration, renewed every half of it while the job
+ * runs; the main thread is always free to renew) and the stalled check has run. BullMQ's
+ * default maxStalledCount of 1 fails a job the second time a worker dies under it, whoever's
+ * fault that was; 2 lets a page outlive two crashed workers, and still ends a page that
+ * would take down every worker it meets.
  */
-export const workerOptions = { metrics: { maxDataPoints: 7 * 24 * 60 } };
+export const workerOptions = {
+  metrics: { maxDataPoints: 7 * 24 * 60 },
+  lockDuration: 15_000,
+  stalledInterval: 10_000,
+  maxStalledCount: 2,
+};
+
+/**
+ * Document ids are the UUIDs the API makes. Anything else is refused before Redis is asked:
+ * BullMQ reads any hash under the queue's prefix as a job, its own "meta" hash included.
+ */
+const DOCUMENT_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+export const isDocumentId = (id: unknown): id is string => typeof id === 'string' && DOCUMENT_ID.test(id);
 
 /** Page job id: deterministic so a retried inspection does not enqueue a page twice. */
 export const pageJobId = (documentId: string, page: number) => `${documentId}.p${page}`;

@@ -1,4 +1,4 @@
-import { HttpStatus, Injectable } from '@nestjs/common';
+import { HttpStatus, Injectable, Logger } from '@nestjs/common';
 import type { Job } from 'bullmq';
 import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
@@ -10,7 +10,15 @@ import { ApiError, jobNotFound, queueUnavailable } from '../errors/api-error';
 import { CancellationService } from '../queue/cancellation.service';
 import { downloadBaseName, FORMAT_INFO, type PageFormat, type ResultFormat } from '../contract/formats';
 import { PageSelectionError, parsePageSelection } from '../contract/page-selection';
-import { DOCUMENT_JOB, DocumentJobData, type DocumentsQueue, InjectDocumentsQueue, OCR_MODES, OcrMode } from '../contract/queues';
+import {
+  DOCUMENT_JOB,
+  DocumentJobData,
+  type DocumentsQueue,
+  InjectDocumentsQueue,
+  isDocumentId,
+  OCR_MODES,
+  OcrMode,
+} from '../contract/queues';
 import type { DocumentSummary } from '../contract/results';
 import { withTimeout } from '../queue/with-timeout';
 import { StorageService } from '../storage/storage.service';
@@ -64,8 +72,13 @@ function pageList(pages: number[]): string {
   return runs.join(', ') || 'none';
 }
 
+const ABANDON_RETRY_MS = 2000;
+const ABANDON_ATTEMPTS = 300;
+
 @Injectable()
 export class JobsService {
+  private readonly logger = new Logger(JobsService.name);
+
   constructor(
     @InjectDocumentsQueue() private readonly documents: DocumentsQueue,
     private readonly config: AppConfig,
@@ -138,6 +151,9 @@ export class JobsService {
       return { ...jobView(job, 'waiting', 0, null), queuePosition };
     } catch (error) {
       await this.storage.remove(uploadKey);
+      // The client hears 503 and will retry under a new id, but an add that timed out may
+      // still reach Redis: take it back out once Redis answers again.
+      this.abandon(id);
       throw error;
     }
   }
@@ -249,6 +265,7 @@ export class JobsService {
   }
 
   async find(id: string, owner: string | null): Promise<JobView> {
+    if (!isDocumentId(id)) throw jobNotFound(id);
     const cancelled = await this.findCancelled(id, owner);
     if (cancelled) {
       const view = cancelledView(id, cancelled);
@@ -372,6 +389,7 @@ export class JobsService {
 
   /** A completed job, or why there is no result: 404 when unknown, 409 until it completes. */
   private async finishedJob(id: string, owner: string | null): Promise<Job<DocumentJobData>> {
+    if (!isDocumentId(id)) throw jobNotFound(id);
     if (await this.findCancelled(id, owner)) throw notFinished('cancelled');
     const state = await this.queue(() => this.documents.getJobState(id));
     const job = await this.getJob(id, owner);
@@ -382,6 +400,7 @@ export class JobsService {
 
   /** Stops a queued or running job; the pages it finished stay readable until it expires. */
   async cancel(id: string, owner: string | null): Promise<JobView> {
+    if (!isDocumentId(id)) throw jobNotFound(id);
     if (await this.findCancelled(id, owner)) return this.find(id, owner);
     const state = await this.queue(() => this.documents.getJobState(id));
     const job = await this.getJob(id, owner);
@@ -419,6 +438,7 @@ export class JobsService {
 
   /** Cancels the job if it is still running and deletes its files. */
   async remove(id: string, owner: string | null): Promise<void> {
+    if (!isDocumentId(id)) throw jobNotFound(id);
     const cancelled = await this.findCancelled(id, owner);
     if (!cancelled) {
       const state = await this.queue(() => this.documents.getJobState(id));
@@ -430,6 +450,27 @@ export class JobsService {
     const record = await this.queue(() => this.cancellations.find(id));
     if (record && !record.purged) await this.queue(() => this.cancellations.cancel(id, { ...record, purged: true }));
     await this.storage.removeDocument(id);
+  }
+
+  /**
+   * Removes a job whose add was not confirmed, once Redis answers. Commands on one
+   * connection run in order, so after a remove has been answered the add can no longer
+   * land. Should this process stop first, the worker finds the upload gone and ends the
+   * job as cancelled without doing any work.
+   */
+  private abandon(id: string, attempt = 0) {
+    setTimeout(() => {
+      const check = async () => {
+        // A worker that took the job meanwhile holds a lock; it finds no upload and cancels the job, which is then removable.
+        if (await this.documents.remove(id))
+          this.logger.warn(`Removed job ${id}, which reached Redis after its upload was answered with 503`);
+        return (await this.documents.getJob(id)) === undefined;
+      };
+      check().then(
+        (gone) => gone || (attempt < ABANDON_ATTEMPTS && this.abandon(id, attempt + 1)),
+        () => attempt < ABANDON_ATTEMPTS && this.abandon(id, attempt + 1),
+      );
+    }, ABANDON_RETRY_MS).unref();
   }
 
   private validate(fields: UploadFields): Omit<DocumentJobData, 'uploadKey'> {

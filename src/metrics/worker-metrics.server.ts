@@ -7,6 +7,18 @@ import { AppConfig } from '../config/config';
  * The worker has no HTTP server of its own, so its metrics get a small one on
  * WORKER_METRICS_PORT, for Prometheus to scrape each worker.
  */
+const PORTS_TO_TRY = 10;
+
+const listen = (server: Server, port: number) =>
+  new Promise<NodeJS.ErrnoException | null>((resolve) => {
+    const onError = (error: NodeJS.ErrnoException) => resolve(error);
+    server.once('error', onError);
+    server.listen(port, () => {
+      server.off('error', onError);
+      resolve(null);
+    });
+  });
+
 @Injectable()
 export class WorkerMetricsServer implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(WorkerMetricsServer.name);
@@ -30,13 +42,22 @@ export class WorkerMetricsServer implements OnApplicationBootstrap, OnApplicatio
         () => res.writeHead(500).end(),
       );
     });
-    // A taken port stops the worker at start-up, like any other bad setting.
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', (error) => reject(new Error(`WORKER_METRICS_PORT ${port}: ${error.message}`)));
-      server.listen(port, resolve);
-    });
-    this.server = server;
-    this.logger.log(`Metrics on port ${port} at /metrics`);
+    // Several workers may run on one host (`npm run start:worker` twice): a taken port must
+    // not stop a worker, so it takes the next free one and says which.
+    for (let candidate = port; candidate < Math.min(port + PORTS_TO_TRY, 65536); candidate++) {
+      const error = await listen(server, candidate);
+      if (!error) {
+        this.server = server;
+        const note = candidate === port ? '' : ` (WORKER_METRICS_PORT ${port} was taken)`;
+        this.logger.log(`Metrics on port ${candidate} at /metrics${note}`);
+        return;
+      }
+      if (error.code !== 'EADDRINUSE') {
+        this.logger.warn(`Metrics are not served: port ${candidate}: ${error.message}`);
+        return;
+      }
+    }
+    this.logger.warn(`Metrics are not served: ports ${port} to ${port + PORTS_TO_TRY - 1} are all taken (set WORKER_METRICS_PORT)`);
   }
 
   async onApplicationShutdown() {

@@ -19,10 +19,10 @@ export class LocalBackend implements StorageBackend {
     await mkdir(this.root, { recursive: true });
   }
 
-  /** The file of a key; a key that would leave the root is refused. */
+  /** The file of a key; a key that would leave the root, or name the root itself, is refused. */
   path(key: string): string {
     const path = resolve(this.root, key);
-    if (path !== this.root && !path.startsWith(this.root + sep)) throw new Error(`Storage key outside the storage folder: ${key}`);
+    if (!path.startsWith(this.root + sep)) throw new StorageKeyError(key);
     return path;
   }
 
@@ -92,5 +92,11 @@ export class LocalBackend implements StorageBackend {
       }),
     );
     return listed.filter((f) => f !== null);
+  }
+}
+
+export class StorageKeyError extends Error {
+  constructor(key: string) {
+    super(`Storage key ${JSON.stringify(key)} is outside the storage folder`);
   }
 }

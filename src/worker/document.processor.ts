@@ -10,7 +10,7 @@ import { WorkerMetrics } from '../metrics/worker.metrics';
 import type { DocumentResult, DocumentSummary, PageResult, PageSummary } from '../contract/results';
 import { downloadBaseName } from '../contract/formats';
 import { OutputPoolService } from './output/output-pool.service';
-import { PdfPoolService } from './pdf/pdf-pool.service';
+import { documentConcurrency, PdfPoolService } from './pdf/pdf-pool.service';
 import { CancellationService } from '../queue/cancellation.service';
 import { PageSelectionError, selectPages } from '../contract/page-selection';
 import { jobView, partialResult } from '../contract/job-view';
@@ -21,6 +21,7 @@ import {
   DocumentJobData,
   DocumentJobResult,
   InjectPagesQueue,
+  isDocumentId,
   PAGE_JOB,
   pageJobId,
   pagePriority,
@@ -60,8 +61,8 @@ export class DocumentProcessor extends WorkerHost implements OnApplicationBootst
   }
 
   onApplicationBootstrap() {
-    // Documents only inspect and assemble; the CPU-heavy work is in the pages queue.
-    this.worker.concurrency = Math.max(2, this.config.ocrConcurrency);
+    // As many as the pool has inspection threads, so that no inspection waits for one.
+    this.worker.concurrency = documentConcurrency(this.config.ocrConcurrency);
   }
 
   async onModuleDestroy() {
@@ -76,6 +77,10 @@ export class DocumentProcessor extends WorkerHost implements OnApplicationBootst
 
   private async run(job: Job<DocumentJobData>, token?: string) {
     const id = job.id!;
+    // Only what the API makes is read: its own id and the upload key it derives from it.
+    if (!isDocumentId(id) || job.data.uploadKey !== this.storage.uploadKey(id)) {
+      throw new UnrecoverableError(encodeFailure('processing_failed', 'The job was not made by this service.'));
+    }
     if (await this.cancellations.isCancelled(id)) throw new UnrecoverableError(encodeFailure('cancelled', 'The job was cancelled.'));
     if (job.data.pagesTotal === undefined) {
       this.metrics.started(DOCUMENTS_QUEUE, job);
@@ -138,6 +143,11 @@ export class DocumentProcessor extends WorkerHost implements OnApplicationBootst
 
   private async split(job: Job<DocumentJobData>) {
     const id = job.id!;
+    // The API deletes the upload of a job it could not confirm (a 503 to the client); such a
+    // job may still have reached Redis, and must end without a trace of work.
+    if (!(await this.storage.exists(job.data.uploadKey))) {
+      throw new UnrecoverableError(encodeFailure('cancelled', 'The upload is gone: the job was abandoned or deleted.'));
+    }
     const inspected = await this.pdf.inspect(await this.storage.localFile(job.data.uploadKey));
     if (!inspected.ok) throw new UnrecoverableError(encodeFailure(inspected.code, inspected.message));
     const { pageCount } = inspected;

@@ -9,7 +9,7 @@ import { LanguageCatalog } from './ocr/language-catalog';
 import { PdfPoolService } from './pdf/pdf-pool.service';
 import { CancellationService } from '../queue/cancellation.service';
 import { JobEvents } from '../queue/job-events.service';
-import { PageJobData, PageJobResult, PAGES_QUEUE, workerOptions } from '../contract/queues';
+import { isDocumentId, PageJobData, PageJobResult, PAGES_QUEUE, workerOptions } from '../contract/queues';
 import { StorageService } from '../storage/storage.service';
 
 /** One page: text layer or render + OCR, in the thread pool; the result goes to storage. */
@@ -49,6 +49,9 @@ export class PageProcessor extends WorkerHost implements OnApplicationBootstrap,
   private async processPage(job: Job<PageJobData>): Promise<PageJobResult> {
     const { documentId, page } = job.data;
     this.metrics.started(PAGES_QUEUE, job);
+    if (!isDocumentId(documentId) || job.data.uploadKey !== this.storage.uploadKey(documentId)) {
+      throw new UnrecoverableError(encodeFailure('processing_failed', 'The job was not made by this service.'));
+    }
     await this.stopIfCancelled(documentId);
     // The API checks languages against the live workers, or accepts any while none is up.
     const missing = this.catalog.missing(job.data.languages);
@@ -66,6 +69,8 @@ export class PageProcessor extends WorkerHost implements OnApplicationBootstrap,
       ocr: job.data.ocr,
     });
     if (!outcome.ok) {
+      // Stopped with others when memory ran over: another attempt, possibly on another worker, will tell.
+      if ('retryable' in outcome && outcome.retryable && job.attemptsMade + 1 < (job.opts.attempts ?? 1)) throw new Error(outcome.message);
       this.metrics.pageFailed(outcome.code);
       throw new UnrecoverableError(encodeFailure(outcome.code, outcome.message));
     }

@@ -1,28 +1,52 @@
-import { Injectable, OnApplicationShutdown } from '@nestjs/common';
+import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { join } from 'node:path';
+import { MessageChannel } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { AppConfig } from '../../config/config';
+import type { FailureCode } from '../../contract/failures';
 import { LanguageCatalog } from '../ocr/language-catalog';
 import { findOsdModel, prepareLangPath } from '../ocr/tessdata';
 import type { ImageOutcome, ImageTask, InspectOutcome, PageOutcome, PageTask, PdfThreadOptions } from './pdf.task';
 
+/** A task that failed in the pool; `retryable` when it may have been stopped for another task's sake. */
+export type PoolFailure = { ok: false; code: FailureCode; message: string; retryable?: boolean };
+
+interface Running {
+  controller: AbortController;
+  /** Its thread has started on it. */
+  started: boolean;
+  stopped: null | 'timeout' | 'memory';
+  /** Whether it was the only task running when memory ran over: then it alone is to blame. */
+  alone: boolean;
+}
+
+const MEMORY_CHECK_MS = 100;
+
 /**
  * Threads that open, render and OCR PDFs off the main event loop, so BullMQ can keep
- * renewing its job locks. Pages get OCR_CONCURRENCY threads, each with its own
- * tesseract.js engine; inspection gets one thread of its own so that it never waits
- * behind pages and its time limit measures only its own work.
+ * renewing its job locks. Pages get OCR_CONCURRENCY threads, each with its own tesseract.js
+ * engine; inspection gets as many threads as documents are inspected at once, so that no
+ * document waits behind another. A task's time limit runs from when its thread starts on it.
+ *
+ * Memory is bounded twice: each thread's JavaScript heap by V8 (resourceLimits), and the
+ * process's resident memory (pdf.js's decoded streams and images live outside that heap) by
+ * a check every 100 ms that stops the running tasks once it passes OCR_MEMORY_LIMIT_MB.
  */
 @Injectable()
 export class PdfPoolService implements OnApplicationShutdown {
+  private readonly logger = new Logger(PdfPoolService.name);
   private readonly pages: Piscina;
   private readonly inspector: Piscina;
   private readonly images: Piscina;
+  private readonly running = new Set<Running>();
+  private readonly memoryCheck: NodeJS.Timeout;
+  private readonly limitBytes: number;
 
   constructor(
     private readonly config: AppConfig,
     languages: LanguageCatalog,
   ) {
-    const filename = join(__dirname, 'pdf.task.js');
+    const filename = join(__dirname, 'pool-task.js');
     const osdModel = config.ocrDetectOrientation ? findOsdModel(config.ocrModelDir) : null;
     const langPath = prepareLangPath(languages.models, osdModel);
     const threadOptions = (warmUpLanguages: string): PdfThreadOptions => ({
@@ -30,26 +54,43 @@ export class PdfPoolService implements OnApplicationShutdown {
       recyclePages: config.ocrRecyclePages,
       warmUpLanguages,
       detectOrientation: osdModel !== null,
+      maxImagePixels: config.ocrMaxPixels,
     });
+    this.limitBytes = config.ocrMemoryLimitMb * 1024 * 1024;
+    // Each thread's share of the limit for its JavaScript heap (tesseract's wasm memory is outside it).
+    const resourceLimits = { maxOldGenerationSizeMb: Math.max(256, Math.floor(config.ocrMemoryLimitMb / (config.ocrConcurrency + 1))) };
     this.pages = new Piscina({
       filename,
       minThreads: config.ocrConcurrency,
       maxThreads: config.ocrConcurrency,
       idleTimeout: Number.MAX_SAFE_INTEGER,
+      resourceLimits,
       workerData: threadOptions(config.ocrLanguages),
     });
-    this.inspector = new Piscina({ filename, minThreads: 1, maxThreads: 1, workerData: threadOptions('') });
+    const inspectors = documentConcurrency(config.ocrConcurrency);
+    this.inspector = new Piscina({ filename, minThreads: 1, maxThreads: inspectors, resourceLimits, workerData: threadOptions('') });
+    this.memoryCheck = setInterval(() => this.checkMemory(), MEMORY_CHECK_MS);
+    this.memoryCheck.unref();
     // Page images are asked for now and then, by people looking at results: a thread of their own, only while needed.
-    this.images = new Piscina({ filename, minThreads: 0, maxThreads: 1, idleTimeout: 60_000, workerData: threadOptions('') });
+    this.images = new Piscina({
+      filename,
+      minThreads: 0,
+      maxThreads: 1,
+      idleTimeout: 60_000,
+      resourceLimits,
+      workerData: threadOptions(''),
+    });
   }
 
-  async inspect(path: string): Promise<InspectOutcome> {
-    return this.run(this.inspector, 'inspect', { path }, 'Reading the document');
+  async inspect(path: string): Promise<InspectOutcome | PoolFailure> {
+    const outcome = await this.run<InspectOutcome>(this.inspector, 'inspect', { path }, 'Reading the document');
+    // A document that cannot even be opened within the memory limit is not a readable PDF.
+    return !outcome.ok && outcome.code === 'page_too_large' ? { ...outcome, code: 'pdf_invalid' } : outcome;
   }
 
-  async processPage(task: Omit<PageTask, 'dpi' | 'maxPixels' | 'minDpi'>): Promise<PageOutcome> {
+  async processPage(task: Omit<PageTask, 'dpi' | 'maxPixels' | 'minDpi'>): Promise<PageOutcome | PoolFailure> {
     const { ocrDpi: dpi, ocrMaxPixels: maxPixels, ocrMinDpi: minDpi } = this.config;
-    return this.run(this.pages, 'processPage', { ...task, dpi, maxPixels, minDpi }, `Page ${task.page}`);
+    return this.run<PageOutcome>(this.pages, 'processPage', { ...task, dpi, maxPixels, minDpi }, `Page ${task.page}`);
   }
 
   async renderImage(task: Omit<ImageTask, 'maxPixels'>): Promise<ImageOutcome> {
@@ -58,24 +99,62 @@ export class PdfPoolService implements OnApplicationShutdown {
 
   /** After the BullMQ workers have closed (see PageProcessor.onModuleDestroy). */
   async onApplicationShutdown() {
+    clearInterval(this.memoryCheck);
     await Promise.all([this.pages.destroy(), this.inspector.destroy(), this.images.destroy()]);
   }
 
-  private async run<T>(
-    pool: Piscina,
-    name: string,
-    task: object,
-    what: string,
-  ): Promise<T | { ok: false; code: 'page_timeout'; message: string }> {
+  private async run<T>(pool: Piscina, name: string, task: object, what: string): Promise<T | PoolFailure> {
     const limit = this.config.pageTimeoutMs;
+    const entry: Running = { controller: new AbortController(), started: false, stopped: null, alone: false };
+    const { port1, port2 } = new MessageChannel();
+    let timer: NodeJS.Timeout | undefined;
+    // Time spent waiting for a thread (one being replaced, say) is nobody's failure.
+    port1.once('message', () => {
+      entry.started = true;
+      timer = setTimeout(() => {
+        entry.stopped = 'timeout';
+        entry.controller.abort();
+      }, limit);
+    });
+    this.running.add(entry);
     try {
       // An aborted task takes its thread down with it; piscina starts a fresh one.
-      return (await pool.run(task, { name, signal: AbortSignal.timeout(limit) })) as T;
+      return (await pool.run({ task, started: port2 }, { name, signal: entry.controller.signal, transferList: [port2] })) as T;
     } catch (error) {
-      if ((error as Error).name === 'AbortError') {
+      if (entry.stopped === 'timeout') {
         return { ok: false, code: 'page_timeout', message: `${what} took longer than PAGE_TIMEOUT_MS (${limit} ms).` };
       }
+      const heapFull = (error as NodeJS.ErrnoException).code === 'ERR_WORKER_OUT_OF_MEMORY';
+      if (entry.stopped === 'memory' || heapFull) {
+        return {
+          ok: false,
+          code: 'page_too_large',
+          message: `${what} needed more memory than the worker allows (OCR_MEMORY_LIMIT_MB, ${this.config.ocrMemoryLimitMb} MiB).`,
+          retryable: !heapFull && !entry.alone,
+        };
+      }
       throw error;
+    } finally {
+      clearTimeout(timer);
+      port1.close();
+      this.running.delete(entry);
+    }
+  }
+
+  private checkMemory() {
+    if (this.running.size === 0 || process.memoryUsage.rss() <= this.limitBytes) return;
+    const stopping = [...this.running].filter((r) => r.started && r.stopped === null);
+    if (!stopping.length) return;
+    this.logger.warn(
+      `Resident memory over OCR_MEMORY_LIMIT_MB (${this.config.ocrMemoryLimitMb} MiB): stopping ${stopping.length} task(s) and their threads`,
+    );
+    for (const entry of stopping) {
+      entry.stopped = 'memory';
+      entry.alone = stopping.length === 1;
+      entry.controller.abort();
     }
   }
 }
+
+/** Documents only inspect and assemble; the CPU-heavy work is in the pages queue. */
+export const documentConcurrency = (ocrConcurrency: number) => Math.max(2, ocrConcurrency);

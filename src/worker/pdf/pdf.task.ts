@@ -20,6 +20,8 @@ export interface PdfThreadOptions {
   recyclePages: number;
   warmUpLanguages: string;
   detectOrientation: boolean;
+  /** Images with more pixels are skipped by pdf.js rather than decoded (see pool-task.ts). */
+  maxImagePixels: number;
 }
 
 export interface InspectTask {
@@ -83,9 +85,10 @@ async function openDocument(path: string): Promise<PDFDocumentProxy> {
       wasmUrl: join(pdfjsRoot, 'wasm/'),
       iccUrl: join(pdfjsRoot, 'iccs/'),
       isEvalSupported: false,
-      // Images above this are skipped rather than decoded into gigabytes of pixels.
-      maxImageSize: 100_000_000,
-      verbosity: 0,
+      // Images above the page's own pixel cap are skipped rather than decoded into gigabytes.
+      maxImageSize: options.maxImagePixels,
+      // Warnings, so that pool-task.ts hears of a skipped image.
+      verbosity: 1,
     }).promise;
   })();
   cached = { path, doc };

@@ -1,0 +1,76 @@
+/**
+ * What the quick start exposes: the compose file as shipped, and the API's split between
+ * its public port and the management port.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { load } from 'js-yaml';
+import { freePort, runHealthcheck, startProcess, startRedis, until } from './harness';
+
+interface ComposeService {
+  ports?: string[];
+  environment?: string[];
+  mem_limit?: string;
+  command?: string[];
+}
+
+describe('docker-compose.yml', () => {
+  const compose = load(readFileSync(join(__dirname, '..', 'docker-compose.yml'), 'utf8')) as { services: Record<string, ComposeService> };
+  const { api, worker, redis } = compose.services;
+  const names = (service: ComposeService) => (service.environment ?? []).map((e) => e.split('=')[0]);
+
+  it('publishes the API on 127.0.0.1 only, unless told otherwise, and nothing else', () => {
+    expect(api.ports).toEqual(['${API_BIND:-127.0.0.1}:${API_PORT:-3000}:3000']);
+    expect(worker.ports).toBeUndefined();
+    expect(redis.ports).toBeUndefined();
+  });
+
+  it('gives the workers no API keys or dashboard password', () => {
+    expect(names(api)).toEqual(expect.arrayContaining(['API_KEYS', 'ADMIN_USER', 'ADMIN_PASSWORD']));
+    for (const secret of ['API_KEYS', 'ADMIN_USER', 'ADMIN_PASSWORD']) expect(names(worker)).not.toContain(secret);
+  });
+
+  it('limits the memory of every service, and Redis stays under its limit', () => {
+    for (const service of [api, worker, redis]) expect(service.mem_limit).toMatch(/^(\$\{\w+:-)?\d+[mg]\}?$/);
+    expect(redis.command).toEqual(expect.arrayContaining(['--maxmemory', '--maxmemory-policy', 'noeviction']));
+  });
+
+  it('keeps health, metrics and the dashboard off the published port (the API image sets MANAGEMENT_PORT)', () => {
+    expect(readFileSync(join(__dirname, '..', 'Dockerfile.api'), 'utf8')).toMatch(/MANAGEMENT_PORT=9000/);
+    expect(api.ports!.join()).not.toContain('9000');
+  });
+});
+
+describe('MANAGEMENT_PORT', () => {
+  it('serves health, metrics and the dashboard there, and only the API on PORT', async () => {
+    const redis = await startRedis();
+    const [port, managementPort] = [await freePort(), await freePort()];
+    const env = {
+      PORT: String(port),
+      MANAGEMENT_PORT: String(managementPort),
+      REDIS_URL: redis.url,
+      STORAGE_DIR: '/tmp/ocr-e2e-management',
+    };
+    const api = startProcess('api', { ...env, ADMIN_USER: 'ops', ADMIN_PASSWORD: 'a long enough password' });
+    try {
+      const [pub, mgmt] = [`http://127.0.0.1:${port}`, `http://127.0.0.1:${managementPort}`];
+      await until('the management port', async () => (await fetch(`${mgmt}/health`)).ok);
+      for (const path of ['/health', '/health/ready', '/health/live', '/metrics', '/admin/queues']) {
+        const res = await fetch(`${pub}${path}`);
+        expect({ path, status: res.status }).toEqual({ path, status: 404 });
+      }
+      expect((await fetch(`${pub}/v1/jobs/00000000-0000-4000-8000-000000000000`)).status).toBe(404);
+      expect(await (await fetch(`${pub}/v1/jobs/00000000-0000-4000-8000-000000000000`)).json()).toMatchObject({ code: 'job_not_found' });
+      expect((await fetch(`${pub}/docs-json`)).status).toBe(200);
+
+      expect((await fetch(`${mgmt}/health/live`)).status).toBe(200);
+      expect(await (await fetch(`${mgmt}/metrics`)).text()).toContain('ocr_redis_up 1');
+      expect((await fetch(`${mgmt}/admin/queues`)).status).toBe(401);
+      expect((await fetch(`${mgmt}/v1/jobs/00000000-0000-4000-8000-000000000000`)).status).toBe(404);
+      expect(runHealthcheck('api', env)).toMatchObject({ status: 0 });
+    } finally {
+      await api.stop();
+      await redis.stop();
+    }
+  });
+});

@@ -1,0 +1,77 @@
+/**
+ * Hostile input: generated cases aimed at each limit, and every file of ../shared/corpus/hostile
+ * when present. Each ends with a specific code, the worker's memory stays bounded, and the
+ * next normal job completes.
+ */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { digitalPdf } from './fixtures';
+import { Stack, startStack, upload, waitForJob } from './harness';
+import { hostileCases, memoryOf } from './hostile-fixtures';
+
+/** The worker's memory limit here, and the bound its resident memory must stay under (its peak, VmHWM). */
+const WORKER_MEMORY_LIMIT_MB = 1024;
+export const WORKER_RSS_BOUND_MB = 1536;
+
+const CORPUS = join(process.env.OCR_CORPUS_DIR ?? join(__dirname, '..', '..', 'shared', 'corpus'), 'hostile');
+const corpusPresent = existsSync(CORPUS);
+if (!corpusPresent) console.warn(`Hostile corpus checks skipped: no folder at ${CORPUS} (set OCR_CORPUS_DIR to run them).`);
+
+const FAILURE_CODES = ['pdf_invalid', 'pdf_encrypted', 'pdf_empty', 'too_many_pages', 'page_too_large', 'page_timeout'];
+const REFUSAL_CODES = ['unsupported_media_type', 'pdf_empty', 'file_too_large'];
+
+async function outcome(stack: Stack, file: Buffer, name: string) {
+  const { res, body } = await upload(stack.baseUrl, file, {}, name);
+  if (res.status !== 202) return `${res.status} ${(body as unknown as { code: string }).code}`;
+  const job = await waitForJob(stack.baseUrl, body.id, 300_000);
+  return job.status === 'failed' ? `failed ${job.error!.code}` : job.status;
+}
+
+describe('hostile input', () => {
+  let stack: Stack;
+
+  beforeAll(async () => {
+    stack = await startStack({
+      env: { PAGE_TIMEOUT_MS: '30000', OCR_CONCURRENCY: '2', OCR_MEMORY_LIMIT_MB: String(WORKER_MEMORY_LIMIT_MB) },
+    });
+  });
+
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  it('ends each generated case with its specific code, within the memory bound, and keeps serving', async () => {
+    const seen: Record<string, string> = {};
+    const expected: Record<string, string> = {};
+    for (const c of await hostileCases()) {
+      const started = Date.now();
+      seen[c.name] = await outcome(stack, c.file, `${c.name}.pdf`);
+      expected[c.name] = c.expected;
+      console.log(
+        `${c.name} (${c.file.length} bytes): ${seen[c.name]} in ${Date.now() - started} ms, worker ${JSON.stringify(memoryOf(stack.workers[0].child.pid!))}`,
+      );
+    }
+    expect(seen).toEqual(expected);
+    expect(stack.workers[0].child.exitCode).toBeNull();
+    expect(memoryOf(stack.workers[0].child.pid!).peakMb).toBeLessThan(WORKER_RSS_BOUND_MB);
+    expect(await outcome(stack, await digitalPdf(), 'normal.pdf')).toBe('completed');
+  }, 600_000);
+
+  (corpusPresent ? it : it.skip)(
+    'ends every file of the hostile corpus with a result or a specific code',
+    async () => {
+      for (const file of readdirSync(CORPUS).filter((f) => f.endsWith('.pdf'))) {
+        const started = Date.now();
+        const result = await outcome(stack, readFileSync(join(CORPUS, file)), file);
+        console.log(`${file}: ${result} in ${Date.now() - started} ms, worker ${JSON.stringify(memoryOf(stack.workers[0].child.pid!))}`);
+        const [status, code] = result.split(' ');
+        if (status === 'failed') expect(FAILURE_CODES).toContain(code);
+        else if (status !== 'completed') expect(REFUSAL_CODES).toContain(code);
+      }
+      expect(stack.workers[0].child.exitCode).toBeNull();
+      expect(memoryOf(stack.workers[0].child.pid!).peakMb).toBeLessThan(WORKER_RSS_BOUND_MB);
+      expect(await outcome(stack, await digitalPdf(), 'normal.pdf')).toBe('completed');
+    },
+    900_000,
+  );
+});
