@@ -7,6 +7,7 @@ import { Logger as PinoLogger } from 'nestjs-pino';
 import { ApiModule } from './api.module';
 import { AppConfig, ConfigError, loadConfig } from './config/config';
 import { serveOpenApi } from './openapi/openapi';
+import { serveWebPage } from './web/web-page';
 
 async function bootstrap() {
   // Fail before Nest starts anything, with a message that names the bad variable.
@@ -20,6 +21,7 @@ async function bootstrap() {
   // TLS is usually ended by a proxy in front; upgrading requests would break plain-HTTP setups.
   app.use(helmet({ contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } } }));
   serveOpenApi(app);
+  serveWebPage(app);
   app.enableShutdownHooks();
   const { port } = app.get(AppConfig);
   await app.listen(port);
