@@ -170,14 +170,6 @@ async function seriousViolations(tab: Tab): Promise<AxeViolation[]> {
     expect(await article.locator('.box').count()).toBe(words.length);
     await expect(box.getAttribute('aria-label')).resolves.toBe(`quick, confidence ${Math.round(word.confidence!)}%`);
 
-    // Hovering shows the word and its confidence; the arrow keys walk the words.
-    await box.hover();
-    await expect(article.locator('.tip').textContent()).resolves.toBe(`quick${Math.round(word.confidence!)}%`);
-    await expect(article.locator('.text__word--active').textContent()).resolves.toBe('quick');
-    await box.focus();
-    await tab.keyboard.press('ArrowRight');
-    await expect(tab.evaluate('document.activeElement.dataset.word')).resolves.toBe(String(index + 1));
-
     // A download gives the searchable PDF, named after the upload.
     const [download] = await Promise.all([tab.waitForEvent('download'), tab.getByRole('button', { name: 'Searchable PDF' }).click()]);
     expect(download.suggestedFilename()).toBe('mixed.pdf');
@@ -189,7 +181,15 @@ async function seriousViolations(tab: Tab): Promise<AxeViolation[]> {
     const listed = tab.getByRole('listitem').filter({ hasText: 'mixed.pdf' });
     await listed.locator('.status--completed').waitFor();
 
-    await tab.mouse.move(0, 0);
+    // Hovering shows the word and its confidence; the arrow keys walk the words.
+    await box.hover();
+    await expect(article.locator('.tip').textContent()).resolves.toBe(`quick${Math.round(word.confidence!)}%`);
+    await expect(article.locator('.text__word--active').textContent()).resolves.toBe('quick');
+    await box.focus();
+    await tab.keyboard.press('ArrowRight');
+    await expect(tab.evaluate('document.activeElement.dataset.word')).resolves.toBe(String(index + 1));
+
+    // The README's screenshot: a word focused, its tip shown and its text highlighted.
     const screenshot = join(ARTIFACTS, 'web-desktop.png');
     await tab.screenshot({ path: screenshot, fullPage: true });
     expect(statSync(screenshot).size).toBeGreaterThan(20_000);
@@ -236,6 +236,65 @@ async function seriousViolations(tab: Tab): Promise<AxeViolation[]> {
       expect(problemsOnPhone).toEqual([]);
     } finally {
       await phone.close();
+    }
+  });
+});
+
+(present ? describe : describe.skip)('the web page, when the service needs an API key', () => {
+  const KEY = 'web-page-test-key-0123456789';
+  let stack: Stack;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    // No worker: the job stays queued, which is all this needs.
+    stack = await startStack({ workers: 0, env: { API_KEYS: KEY } });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking'],
+    });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await stack?.stop();
+  });
+
+  it('asks for the key, keeps it in session storage only, and sends it with every call', async () => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    try {
+      const tab = await context.newPage();
+      const problems = watch(tab);
+      await tab.goto(stack.baseUrl);
+      await tab.getByText('This service needs an API key').waitFor();
+
+      const keyField = tab.getByRole('textbox', { name: 'API key' });
+      await keyField.fill('not-the-key');
+      await tab.getByRole('button', { name: 'Use key' }).click();
+      await tab.locator('.key [role=alert]').getByText('unauthorized').waitFor();
+
+      await keyField.fill(KEY);
+      await tab.getByRole('button', { name: 'Use key' }).click();
+      await tab.getByText('No worker is running at the moment').waitFor();
+      await tab.locator('input[type=file]').setInputFiles({ name: 'scan.pdf', mimeType: 'application/pdf', buffer: await mixedPdf() });
+      await tab.getByRole('button', { name: 'Read document' }).click();
+      await tab.getByTestId('progress-text').getByText('Waiting for a worker').waitFor();
+      await tab.locator('.job .status--queued').waitFor();
+      const jobId = /#\/jobs\/([\w-]+)$/.exec(tab.url())![1];
+
+      // The job was made with the key: it exists for it, and for nobody without one.
+      expect((await fetch(`${stack.baseUrl}/v1/jobs/${jobId}`, { headers: { authorization: `Bearer ${KEY}` } })).status).toBe(200);
+      expect((await fetch(`${stack.baseUrl}/v1/jobs/${jobId}`)).status).toBe(401);
+      const storage = (await tab.evaluate('JSON.stringify({ session: { ...sessionStorage }, local: { ...localStorage } })')) as string;
+      const { session, local } = JSON.parse(storage) as { session: Record<string, string>; local: Record<string, string> };
+      expect(Object.values(session)).toContain(KEY);
+      expect(JSON.stringify(local)).not.toContain(KEY);
+      expect(JSON.stringify(local)).toContain(jobId);
+      expect(tab.url()).not.toContain(KEY);
+
+      expect(await seriousViolations(tab)).toEqual([]);
+      expect(problems).toEqual([]);
+    } finally {
+      await context.close();
     }
   });
 });

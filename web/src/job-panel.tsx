@@ -123,7 +123,7 @@ export function JobPanel({ jobId, name, focusOnShow, onJob, onGone }: Props) {
         <div class="job__head">
           <div class="job__title">
             <h2 id="job-title" ref={headingRef} tabIndex={-1}>
-              {name ?? 'Job'}
+              {name ?? `Job ${jobId.slice(0, 8)}`}
             </h2>
             <p class="muted small">
               <span class="mono">{jobId}</span>

@@ -15,7 +15,7 @@ type ListStatus = JobStatus | 'expired' | 'unknown';
 
 const jobFromHash = () => /^#\/jobs\/([\w-]+)$/.exec(location.hash)?.[1] ?? null;
 
-function KeyForm({ needed, onSaved }: { needed: boolean; onSaved(): void }) {
+function KeyForm({ needed, refused, onSaved }: { needed: boolean; refused: ApiError | null; onSaved(): void }) {
   const [value, setValue] = useState(apiKey.get());
   return (
     <form
@@ -29,6 +29,11 @@ function KeyForm({ needed, onSaved }: { needed: boolean; onSaved(): void }) {
     >
       <h2 id="key-title">API key</h2>
       {needed && <p class="small">This service needs an API key. Jobs you make with a key are visible only with that key.</p>}
+      {refused && (
+        <p class="alert alert--error" role="alert">
+          {refused.message} <code>{refused.code}</code>
+        </p>
+      )}
       <div class="key__row">
         <label for="api-key" class="visually-hidden">
           API key
@@ -197,7 +202,13 @@ function App() {
       </header>
       <main id="main" class="layout">
         <div class="sidebar">
-          {(keyNeeded || apiKey.get()) && <KeyForm needed={keyNeeded} onSaved={() => setKeyVersion((v) => v + 1)} />}
+          {(keyNeeded || apiKey.get()) && (
+            <KeyForm
+              needed={keyNeeded}
+              refused={keyNeeded && apiKey.get() ? languagesError : null}
+              onSaved={() => setKeyVersion((v) => v + 1)}
+            />
+          )}
           <div class="card">
             <UploadForm languages={languages} languagesError={keyNeeded ? null : languagesError} onCreated={created} />
           </div>
