@@ -8,7 +8,7 @@ import axe from 'axe-core';
 import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Browser, type BrowserContext, chromium, type Page as Tab } from 'playwright-core';
-import { DIGITAL_LINES, mixedPdf } from './fixtures';
+import { DIGITAL_LINES, mixedPdf, truncatedPdf } from './fixtures';
 import { Stack, startStack, upload, waitForJob } from './harness';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -215,6 +215,18 @@ async function seriousViolations(tab: Tab): Promise<AxeViolation[]> {
     expect(text).toContain('415');
     await tab.screenshot({ path: join(ARTIFACTS, 'web-error.png') });
     expect(await seriousViolations(tab)).toEqual([]);
+  });
+
+  it("shows a failed job's error as the API gives it", async () => {
+    await tab.locator('input[type=file]').setInputFiles({ name: 'broken.pdf', mimeType: 'application/pdf', buffer: await truncatedPdf() });
+    await tab.getByRole('button', { name: 'Read document' }).click();
+    await tab.locator('.job .status--failed').waitFor({ timeout: 60_000 });
+    const failedId = /#\/jobs\/([\w-]+)$/.exec(tab.url())![1];
+    const job = await waitForJob(stack.baseUrl, failedId);
+    expect(job.error?.code).toBe('pdf_invalid');
+    const alert = tab.locator('.job__summary [role=alert]');
+    await expect(alert.textContent()).resolves.toBe(`The job failed: ${job.error!.message} ${job.error!.code}`);
+    await tab.getByRole('listitem').filter({ hasText: 'broken.pdf' }).locator('.status--failed').waitFor();
   });
 
   it('works on a phone screen', async () => {
