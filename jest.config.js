@@ -5,6 +5,14 @@ module.exports = {
   projects: [
     { displayName: 'unit', testEnvironment: 'node', transform, rootDir: 'src', testMatch: ['**/*.spec.ts'] },
     { displayName: 'e2e', testEnvironment: 'node', transform, rootDir: 'test', testMatch: ['**/*.e2e-spec.ts'] },
+    // The web page's own logic (web/): browser code, compiled here for Node's fetch-era globals.
+    {
+      displayName: 'web',
+      testEnvironment: 'node',
+      rootDir: 'web',
+      testMatch: ['**/*.spec.ts'],
+      transform: { '^.+\\.tsx?$': ['ts-jest', { tsconfig: 'web/tsconfig.spec.json' }] },
+    },
   ],
   testTimeout: 180_000,
 };

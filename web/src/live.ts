@@ -19,7 +19,7 @@ interface ServerEvent {
 }
 
 /** Reads an event stream as the EventSource spec parses it, through fetch so the key can be sent. */
-async function readEvents(body: ReadableStream<Uint8Array>, onEvent: (e: ServerEvent) => void) {
+export async function readEvents(body: ReadableStream<Uint8Array>, onEvent: (e: ServerEvent) => void) {
   const reader = body.getReader();
   const decoder = new TextDecoder();
   let buffer = '';
@@ -28,8 +28,10 @@ async function readEvents(body: ReadableStream<Uint8Array>, onEvent: (e: ServerE
     const { value, done } = await reader.read();
     if (done) return;
     buffer += decoder.decode(value, { stream: true });
-    const lines = buffer.split(/\r\n|\r|\n/);
-    buffer = lines.pop() ?? '';
+    // A CR at the end of a chunk may be the first half of a CRLF: wait for the next chunk.
+    const held = buffer.endsWith('\r') ? '\r' : '';
+    const lines = (held ? buffer.slice(0, -1) : buffer).split(/\r\n|\r|\n/);
+    buffer = (lines.pop() ?? '') + held;
     for (const line of lines) {
       if (line === '') {
         if (event.data.length) onEvent({ event: event.event, data: event.data.join('\n'), id: event.id });
