@@ -144,6 +144,11 @@ export function JobPanel({ jobId, name, focusOnShow, onJob, onGone }: Props) {
         )}
 
         {job && <Progress job={job} />}
+        {/* The status in words for screen readers, said when it changes (not at every page). */}
+        <p class="visually-hidden" aria-live="polite">
+          {job &&
+            `${STATUS_LABEL[job.status]}${job.status === 'completed' ? `: ${job.progress.pagesDone} ${job.progress.pagesDone === 1 ? 'page' : 'pages'} read` : ''}`}
+        </p>
         {job && !FINAL.includes(job.status) && (
           <p class="muted small" aria-live="off">
             {mode === 'events' ? 'Live updates from the server.' : mode === 'polling' ? 'Checking for updates as the server asks.' : ''}
