@@ -13,6 +13,7 @@ import { Stack, startStack, upload, waitForJob } from './harness';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ARTIFACTS = join(__dirname, '..', 'test-artifacts');
+const LIMIT = 200_000;
 
 interface ApiWord {
   text: string;
@@ -67,7 +68,8 @@ async function seriousViolations(tab: Tab): Promise<AxeViolation[]> {
   let pdf: Buffer;
 
   beforeAll(async () => {
-    [stack, pdf] = await Promise.all([startStack(), mixedPdf()]);
+    // A small upload limit, to see the page report the API's 413.
+    [stack, pdf] = await Promise.all([startStack({ env: { MAX_UPLOAD_BYTES: String(LIMIT) } }), mixedPdf()]);
     // Playwright gives every launch a fresh profile (user data) folder of its own.
     browser = await chromium.launch({
       executablePath: CHROMIUM,
@@ -215,6 +217,19 @@ async function seriousViolations(tab: Tab): Promise<AxeViolation[]> {
     expect(text).toContain('415');
     await tab.screenshot({ path: join(ARTIFACTS, 'web-error.png') });
     expect(await seriousViolations(tab)).toEqual([]);
+  });
+
+  it('shows the message the API gives for a file over the upload limit', async () => {
+    const large = Buffer.concat([Buffer.from('%PDF-1.4\n'), Buffer.alloc(LIMIT * 2, 0x20)]);
+    const { res, body } = await upload(stack.baseUrl, large, {}, 'large.pdf');
+    expect(res.status).toBe(413);
+    const message = (body as unknown as { message: string }).message;
+
+    await tab.locator('input[type=file]').setInputFiles({ name: 'large.pdf', mimeType: 'application/pdf', buffer: large });
+    await tab.getByRole('button', { name: 'Read document' }).click();
+    const alert = tab.getByTestId('upload-error');
+    await alert.getByText('file_too_large').waitFor();
+    expect(await alert.textContent()).toContain(message);
   });
 
   it("shows a failed job's error as the API gives it", async () => {
