@@ -159,7 +159,8 @@ export function PageView({ jobId, summary, complete }: Props) {
                 role="group"
                 aria-label={`${words.length} recognised words on page ${summary.page}; arrow keys move between them`}
                 onKeyDown={onKeyDown}
-                onMouseLeave={() => setActive(null)}
+                // Back to the word that has the keyboard focus, if one has.
+                onMouseLeave={() => setActive(boxesRef.current?.contains(document.activeElement) ? focusIndex : null)}
               >
                 {words.map((word, i) => (
                   <button
