@@ -18,6 +18,11 @@ export default tseslint.config(
     },
   },
   {
+    // The web page (web/) runs in the browser, not in Node.
+    files: ['web/**/*.{ts,tsx}'],
+    languageOptions: { globals: { ...globals.browser } },
+  },
+  {
     files: ['**/*.js', '**/*.cjs'],
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Brings the compose stack up as the README's quick start does and checks that it works:
-# every container healthy, a scanned PDF OCR'd, the job still there after `down` and `up`
-# (named volumes), three workers sharing a 48-page document, one of them stopped in the
-# middle of it. Then tears everything down, volumes included. Exits non-zero on any failure.
+# every container healthy, the web page served, a scanned PDF OCR'd, the job still there
+# after `down` and `up` (named volumes), three workers sharing a 48-page document, one of
+# them stopped in the middle of it. Then tears everything down, volumes included. Exits non-zero on any failure.
 #
 #   scripts/compose-smoke.sh
 #   COMPOSE="../shared/tools/container-sandbox.sh compose" scripts/compose-smoke.sh
@@ -162,6 +162,11 @@ for id in $(containers api) $(containers worker); do
   [[ $("$ENGINE" exec "$id" id -u) != 0 ]] || fail "$(name_of "$id") runs as root"
 done
 log "api and worker containers run as: $("$ENGINE" exec "$(containers api | head -n 1)" id -un)"
+# The web page: built into the API image, served at / with its script.
+page=$(curl -sS "$base/") || fail "GET / does not answer"
+grep -q 'src="/app.js"' <<<"$page" || fail "GET / is not the web page: $page"
+curl -sSf -o /dev/null "$base/app.js" || fail "GET /app.js fails"
+log "GET /: the web page and its script"
 
 log "2. one scanned page"
 first=$(submit "$single")

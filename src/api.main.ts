@@ -9,6 +9,7 @@ import { ApiModule } from './api.module';
 import { ConfigError, loadConfig } from './config/config';
 import { splitByPort } from './management/management-port';
 import { serveOpenApi } from './openapi/openapi';
+import { serveWebPage } from './web/web-page';
 
 async function bootstrap() {
   // Fail before Nest starts anything, with a message that names the bad variable.
@@ -24,6 +25,7 @@ async function bootstrap() {
   const { port, managementPort } = config;
   if (managementPort) app.use(splitByPort(managementPort));
   serveOpenApi(app);
+  serveWebPage(app);
   app.enableShutdownHooks();
   await app.listen(port);
   const logger = new Logger('Api');

@@ -1,0 +1,161 @@
+/** Drop or pick a PDF, choose languages and the OCR mode, submit through POST /v1/jobs. */
+import { useEffect, useState } from 'preact/hooks';
+import { ApiError, createJob, type Job, type Languages, type OcrMode } from './api';
+import { fileSize, languageName } from './format';
+
+const MODES: { value: OcrMode; label: string; hint: string }[] = [
+  { value: 'auto', label: 'Auto', hint: 'Use the text layer where there is one, OCR the rest' },
+  { value: 'always', label: 'Always OCR', hint: 'Read every page from its image' },
+  { value: 'never', label: 'Text layer only', hint: 'No OCR; pages without text stay empty' },
+];
+
+interface Props {
+  languages: Languages | null;
+  languagesError: ApiError | null;
+  onCreated(job: Job, file: File): void;
+}
+
+export function UploadForm({ languages, languagesError, onCreated }: Props) {
+  const [file, setFile] = useState<File | null>(null);
+  const [chosen, setChosen] = useState<string[]>([]);
+  const [mode, setMode] = useState<OcrMode>('auto');
+  const [pages, setPages] = useState('');
+  const [dragging, setDragging] = useState(false);
+  const [sending, setSending] = useState<number | null>(null);
+  const [error, setError] = useState<ApiError | null>(null);
+
+  // Start from the service's default languages once they are known.
+  useEffect(() => {
+    if (languages && chosen.length === 0) setChosen(languages.default.split('+').filter(Boolean));
+  }, [languages]);
+
+  const offered = [...new Set([...(languages?.languages.map((l) => l.code) ?? []), ...chosen])].filter((c) => c !== 'osd');
+
+  const pick = (files: FileList | null | undefined) => {
+    if (files?.[0]) {
+      setFile(files[0]);
+      setError(null);
+    }
+  };
+
+  const toggle = (code: string, on: boolean) => setChosen((now) => (on ? [...now, code] : now.filter((c) => c !== code)));
+
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    if (!file) return;
+    setError(null);
+    setSending(0);
+    try {
+      const job = await createJob({ file, languages: chosen.join('+'), ocr: mode, pages, onProgress: setSending });
+      onCreated(job, file);
+    } catch (failure) {
+      setError(failure instanceof ApiError ? failure : new ApiError(0, 'error', String(failure)));
+    } finally {
+      setSending(null);
+    }
+  };
+
+  return (
+    <form class="upload" onSubmit={submit} noValidate aria-labelledby="upload-title">
+      <h2 id="upload-title">Read a PDF</h2>
+      <label
+        class={`dropzone${dragging ? ' dropzone--over' : ''}${file ? ' dropzone--chosen' : ''}`}
+        onDragOver={(e) => (e.preventDefault(), setDragging(true))}
+        onDragLeave={() => setDragging(false)}
+        onDrop={(e) => {
+          e.preventDefault();
+          setDragging(false);
+          pick(e.dataTransfer?.files);
+        }}
+      >
+        <input
+          type="file"
+          name="file"
+          accept="application/pdf,.pdf"
+          class="visually-hidden"
+          onChange={(e) => pick((e.target as HTMLInputElement).files)}
+        />
+        <svg class="dropzone__icon" viewBox="0 0 24 24" aria-hidden="true">
+          <path d="M14 3H7a2 2 0 0 0-2 2v14a2 2 0 0 0 2 2h10a2 2 0 0 0 2-2V8z" />
+          <path d="M14 3v5h5M12 17v-6M9.5 13.5 12 11l2.5 2.5" />
+        </svg>
+        {file ? (
+          <span class="dropzone__text">
+            <strong class="dropzone__name">{file.name}</strong>
+            <span class="muted small">{fileSize(file.size)} · choose another</span>
+          </span>
+        ) : (
+          <span class="dropzone__text">
+            <strong>Drop a PDF here</strong>
+            <span class="muted small">or click to choose a file</span>
+          </span>
+        )}
+      </label>
+
+      <fieldset class="field">
+        <legend>Languages</legend>
+        {languagesError ? (
+          <p class="small muted">Could not list the languages: {languagesError.message}</p>
+        ) : !languages ? (
+          <p class="small muted">Loading…</p>
+        ) : (
+          <>
+            <div class="choices">
+              {offered.map((code) => (
+                <label class="chip" key={code}>
+                  <input
+                    type="checkbox"
+                    checked={chosen.includes(code)}
+                    onChange={(e) => toggle(code, (e.target as HTMLInputElement).checked)}
+                  />
+                  <span>{languageName(code)}</span>
+                  <span class="chip__code">{code}</span>
+                </label>
+              ))}
+            </div>
+            {languages.workers === 0 && <p class="small note">No worker is running at the moment: the job will wait until one starts.</p>}
+          </>
+        )}
+      </fieldset>
+
+      <fieldset class="field">
+        <legend>OCR</legend>
+        <div class="modes">
+          {MODES.map((m) => (
+            <label class="mode" key={m.value}>
+              <input type="radio" name="ocr" value={m.value} checked={mode === m.value} onChange={() => setMode(m.value)} />
+              <span>
+                <strong>{m.label}</strong>
+                <span class="small muted">{m.hint}</span>
+              </span>
+            </label>
+          ))}
+        </div>
+      </fieldset>
+
+      <div class="field">
+        <label for="pages">
+          Pages <span class="muted small">(optional)</span>
+        </label>
+        <input
+          id="pages"
+          class="input"
+          type="text"
+          inputMode="numeric"
+          placeholder="all, or e.g. 1-3,7"
+          value={pages}
+          onInput={(e) => setPages((e.target as HTMLInputElement).value)}
+        />
+      </div>
+
+      <button class="button button--primary button--wide" type="submit" disabled={!file || sending !== null}>
+        {sending === null ? 'Read document' : sending < 1 ? `Uploading… ${Math.round(sending * 100)}%` : 'Queuing…'}
+      </button>
+      {error && (
+        <div class="alert alert--error" role="alert" data-testid="upload-error">
+          <strong>Not accepted ({error.status || 'no answer'}):</strong> {error.message} <code>{error.code}</code>
+        </div>
+      )}
+    </form>
+  );
+}
