@@ -4,7 +4,8 @@ import { dirname, join, relative, resolve, sep } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import type { StorageBackend, StoredObject } from './storage.backend';
 
-const missing = (error: unknown) => (error as NodeJS.ErrnoException).code === 'ENOENT';
+// ENOTDIR: a key below something that is a file, not a folder, names nothing either.
+const missing = (error: unknown) => ['ENOENT', 'ENOTDIR'].includes((error as NodeJS.ErrnoException).code ?? '');
 
 /** A folder on this host (STORAGE_DIR), shared by API and workers through a volume. */
 export class LocalBackend implements StorageBackend {
