@@ -9,10 +9,10 @@ import { workerData } from 'node:worker_threads';
 import type { PDFDocumentProxy, PDFPageProxy } from 'pdfjs-dist/types/src/display/api';
 import type { FailureCode } from '../../contract/failures';
 import type { OcrMode } from '../../contract/queues';
-import { OcrEngine } from '../ocr/ocr-engine';
-import { linesFromBlocks, pageConfidence, TessBlock } from '../ocr/ocr-result';
-import { PageResult, round } from '../../contract/results';
-import { planRaster, rgbaToPgm, turnPgm } from './raster';
+import { OcrEngine, OrientationGuess } from '../ocr/ocr-engine';
+import { isSideways, linesFromBlocks, pageConfidence } from '../ocr/ocr-result';
+import { Line, PageResult, RotationMethod, round } from '../../contract/results';
+import { Grey, planRaster, rgbaToPgm, turnGrey } from './raster';
 import { isUsableTextLayer, linesFromTextItems, TextItemLike } from './text-layer';
 
 export interface PdfThreadOptions {
@@ -20,6 +20,7 @@ export interface PdfThreadOptions {
   recyclePages: number;
   warmUpLanguages: string;
   detectOrientation: boolean;
+  psm?: string;
 }
 
 export interface InspectTask {
@@ -41,17 +42,32 @@ export type InspectOutcome = { ok: true; pageCount: number } | TaskFailure;
 /** Measured here, in the thread; null when the page was not rendered (read from its text layer). */
 export interface PageTimings {
   renderMs: number | null;
+  /** Orientation detection; 0 when the first read was good enough to skip it. */
+  osdMs: number | null;
   ocrMs: number | null;
 }
-export type PageOutcome = { ok: true; result: PageResult; timings: PageTimings; engineRecycled: boolean } | TaskFailure;
+/** What the orientation decision rested on, for logs and the bench. */
+export interface OrientationEvidence {
+  uprightConfidence: number | null;
+  guess: OrientationGuess | null;
+  turnedConfidence: number | null;
+}
+export type PageOutcome =
+  { ok: true; result: PageResult; timings: PageTimings; orientation: OrientationEvidence | null; engineRecycled: boolean } | TaskFailure;
 
-/** Below this mean word confidence a page may be upside down. */
-const UPSIDE_DOWN_SUSPECT = 70;
+/** A first read at or above this mean word confidence is taken as upright, without orientation detection. */
+export const CONFIDENT_READ = 70;
+/** OSD must be at least this sure (Tesseract's own threshold for turning a page in PSM 0/1). */
+export const MIN_OSD_CONFIDENCE = 7;
+/** And the read after turning must beat the upright read by this much mean word confidence. */
+export const BETTER_READ_MARGIN = 10;
+/** How much worse a sideways page Tesseract read on its own may read once turned upright. */
+const SIDEWAYS_SLACK = 3;
 
 type PdfJs = typeof import('pdfjs-dist/legacy/build/pdf.mjs');
 
 const options = workerData as PdfThreadOptions;
-const engine = new OcrEngine(options.langPath, options.recyclePages, options.detectOrientation);
+const engine = new OcrEngine(options.langPath, options.recyclePages, options.detectOrientation, options.psm as never);
 // Load the model while the thread waits for its first page (the inspection thread never OCRs).
 if (options.warmUpLanguages) engine.warmUp(options.warmUpLanguages).catch(() => undefined);
 
@@ -138,11 +154,13 @@ export async function processPage(task: PageTask): Promise<PageOutcome> {
           width,
           height,
           rotation: 0,
+          rotationMethod: 'text-layer',
           dpi: null,
           language: null,
           lines,
         };
-        return { ok: true, result, timings: { renderMs: null, ocrMs: null }, engineRecycled: false };
+        const timings = { renderMs: null, osdMs: null, ocrMs: null };
+        return { ok: true, result, timings, orientation: null, engineRecycled: false };
       }
     }
 
@@ -157,26 +175,10 @@ export async function processPage(task: PageTask): Promise<PageOutcome> {
     const renderStart = performance.now();
     const image = await renderGrey(doc, page, plan.scale, plan.width, plan.height);
     const dpi = plan.scale * 72;
-    const ocrStart = performance.now();
     const recycledBefore = engine.recycled;
-    let lines = linesFromBlocks((await engine.recognize(image, task.languages, dpi)).blocks as unknown as TessBlock[], plan.scale);
-    let confidence = pageConfidence(lines);
-    // OSD turns sideways pages inside Tesseract and reports nothing back; only the 180-degree retry is known here.
-    let rotation: PageResult['rotation'] = 0;
-    if (confidence !== null && confidence < UPSIDE_DOWN_SUSPECT) {
-      // OSD needs a fair amount of text to tell upside down from upright; a poor read of a
-      // short page earns one more try the other way up (a byte reversal, no re-render).
-      const size = { width: plan.width, height: plan.height };
-      const turnedImage = turnPgm(image, plan.width, plan.height);
-      const turned = linesFromBlocks(
-        (await engine.recognize(turnedImage, task.languages, dpi)).blocks as unknown as TessBlock[],
-        plan.scale,
-        size,
-      );
-      const turnedConfidence = pageConfidence(turned);
-      if (turnedConfidence !== null && turnedConfidence > confidence + 10) [lines, confidence, rotation] = [turned, turnedConfidence, 180];
-    }
-    const timings = { renderMs: ocrStart - renderStart, ocrMs: performance.now() - ocrStart };
+    const read = await readUpright(image, task.languages, dpi, plan.scale);
+    const { lines, confidence, rotation, rotationMethod } = read;
+    const timings = { renderMs: read.started - renderStart, osdMs: read.osdMs, ocrMs: performance.now() - read.started - read.osdMs };
     const text = lines.map((l) => l.text).join('\n');
     const result: PageResult = {
       page: task.page,
@@ -186,17 +188,67 @@ export async function processPage(task: PageTask): Promise<PageOutcome> {
       width,
       height,
       rotation,
+      rotationMethod,
       dpi: round(dpi),
       language: task.languages,
       lines,
     };
-    return { ok: true, result, timings, engineRecycled: engine.recycled > recycledBefore };
+    return { ok: true, result, timings, orientation: read.evidence, engineRecycled: engine.recycled > recycledBefore };
   } finally {
     page.cleanup();
   }
 }
 
-async function renderGrey(doc: PDFDocumentProxy, page: PDFPageProxy, scale: number, width: number, height: number) {
+interface Read {
+  lines: Line[];
+  confidence: number | null;
+  rotation: PageResult['rotation'];
+  rotationMethod: RotationMethod;
+  evidence: OrientationEvidence | null;
+  started: number;
+  osdMs: number;
+}
+
+/**
+ * Reads the page as it stands; only a poor read (or none) pays for orientation detection,
+ * and the page is turned only when OSD is sure and the turned read is clearly better.
+ * Tesseract's own OSD pass (PSM 1) ran on every page and turned pages on its say alone.
+ */
+async function readUpright(image: Grey, languages: string, dpi: number, scale: number): Promise<Read> {
+  const started = performance.now();
+  const lines = linesFromBlocks(await engine.recognize(image.pgm, languages, dpi), scale);
+  const confidence = pageConfidence(lines);
+  const upright = { lines, confidence, rotation: 0 as const, started, osdMs: 0 };
+  if (!engine.osd) return { ...upright, rotationMethod: 'disabled', evidence: null };
+  // Tesseract reads a page turned by 90 degrees well by itself, but in sideways lines and blocks.
+  const sideways = isSideways(lines);
+  if (confidence !== null && confidence >= CONFIDENT_READ && !sideways) {
+    return { ...upright, rotationMethod: 'confident-read', evidence: null };
+  }
+  const osdStart = performance.now();
+  const guess = await engine.detectOrientation(image.pgm, dpi);
+  const osdMs = performance.now() - osdStart;
+  const evidence: OrientationEvidence = { uprightConfidence: confidence, guess, turnedConfidence: null };
+  if (!guess || guess.degrees === 0 || guess.confidence < MIN_OSD_CONFIDENCE || (sideways && guess.degrees === 180)) {
+    return { ...upright, osdMs, rotationMethod: 'osd-upright', evidence };
+  }
+  const turnedImage = turnGrey(image, guess.degrees);
+  const turnedLines = linesFromBlocks(await engine.recognize(turnedImage.pgm, languages, dpi), scale, {
+    degrees: guess.degrees,
+    width: image.width,
+    height: image.height,
+  });
+  const turnedConfidence = pageConfidence(turnedLines);
+  evidence.turnedConfidence = turnedConfidence;
+  // A sideways page that Tesseract already read well only has to read no worse once turned.
+  const needed = (confidence ?? 0) + (sideways && guess.degrees !== 180 ? -SIDEWAYS_SLACK : BETTER_READ_MARGIN);
+  if (turnedConfidence !== null && turnedConfidence >= needed) {
+    return { lines: turnedLines, confidence: turnedConfidence, rotation: guess.degrees, rotationMethod: 'osd', evidence, started, osdMs };
+  }
+  return { ...upright, osdMs, rotationMethod: 'osd-unconfirmed', evidence };
+}
+
+async function renderGrey(doc: PDFDocumentProxy, page: PDFPageProxy, scale: number, width: number, height: number): Promise<Grey> {
   const factory = (doc as unknown as { canvasFactory: CanvasFactory }).canvasFactory;
   const target = factory.create(width, height);
   try {
@@ -207,7 +259,7 @@ async function renderGrey(doc: PDFDocumentProxy, page: PDFPageProxy, scale: numb
       background: 'white',
     }).promise;
     const pixels = target.context.getImageData(0, 0, width, height);
-    return rgbaToPgm(pixels.data, width, height);
+    return { pgm: rgbaToPgm(pixels.data, width, height), width, height };
   } finally {
     factory.destroy(target);
   }
