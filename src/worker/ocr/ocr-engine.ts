@@ -30,6 +30,7 @@ export class OcrEngine {
     private readonly recycleAfter: number,
     readonly osd: boolean,
     private readonly psm: PSM = PSM.AUTO,
+    private readonly parameters: Record<string, string> = {},
   ) {}
 
   async recognize(image: Buffer, languages: string, dpi: number): Promise<TessBlock[]> {
@@ -102,6 +103,10 @@ export class OcrEngine {
         preserve_interword_spaces: '0',
         // Tesseract's diagnostics ("Estimating resolution", OSD notes) would break JSON log lines.
         debug_file: '/dev/null',
+        // Sauvola's local threshold instead of one Otsu threshold for the page: receipts with
+        // shading and faded print read better (README, "Performance and accuracy").
+        thresholding_method: '2',
+        ...this.parameters,
       });
       this.worker = worker;
       this.languages = languages;

@@ -21,6 +21,7 @@ export interface PdfThreadOptions {
   warmUpLanguages: string;
   detectOrientation: boolean;
   psm?: string;
+  parameters?: Record<string, string>;
 }
 
 export interface InspectTask {
@@ -67,7 +68,7 @@ const SIDEWAYS_SLACK = 3;
 type PdfJs = typeof import('pdfjs-dist/legacy/build/pdf.mjs');
 
 const options = workerData as PdfThreadOptions;
-const engine = new OcrEngine(options.langPath, options.recyclePages, options.detectOrientation, options.psm as never);
+const engine = new OcrEngine(options.langPath, options.recyclePages, options.detectOrientation, options.psm as never, options.parameters);
 // Load the model while the thread waits for its first page (the inspection thread never OCRs).
 if (options.warmUpLanguages) engine.warmUp(options.warmUpLanguages).catch(() => undefined);
 
