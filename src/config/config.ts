@@ -1,4 +1,4 @@
-import { availableParallelism } from 'node:os';
+import { usableCpus } from './cpus';
 import { z } from 'zod';
 import { parseSecret, SecretFormatError, StoredSecret } from './secret';
 
@@ -16,7 +16,7 @@ const schema = z.object({
   MAX_UPLOAD_BYTES: int(1).default(50 * 1024 * 1024),
   MAX_PAGES: int(1).default(500),
   OCR_LANGUAGES: languageList.default('eng'),
-  OCR_CONCURRENCY: int(1).default(availableParallelism()),
+  OCR_CONCURRENCY: int(1).default(usableCpus()),
   OCR_MODEL: z.string().min(1).default('/usr/share/tesseract-ocr/5/tessdata'),
   OCR_DPI: int(72).max(600).default(300),
   OCR_MAX_PIXELS: int(1_000_000).default(25_000_000),

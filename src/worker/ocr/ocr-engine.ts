@@ -1,13 +1,6 @@
 import { createWorker, OEM, PSM, Worker } from 'tesseract.js';
 import type { TessBlock } from './ocr-result';
-
-/** What Tesseract's orientation and script detection (OSD) says about a page image. */
-export interface OrientationGuess {
-  /** Degrees clockwise the image must be turned for its text to stand upright. */
-  degrees: 0 | 90 | 180 | 270;
-  /** Tesseract's orientation confidence (the margin of the best orientation over the next). */
-  confidence: number;
-}
+import type { OrientationGuess } from './orientation';
 
 /**
  * One tesseract.js engine: created once, re-initialised when a page asks for other

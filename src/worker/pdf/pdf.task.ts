@@ -9,9 +9,10 @@ import { workerData } from 'node:worker_threads';
 import type { PDFDocumentProxy, PDFPageProxy } from 'pdfjs-dist/types/src/display/api';
 import type { FailureCode } from '../../contract/failures';
 import type { OcrMode } from '../../contract/queues';
-import { OcrEngine, OrientationGuess } from '../ocr/ocr-engine';
-import { isSideways, linesFromBlocks, pageConfidence } from '../ocr/ocr-result';
-import { Line, PageResult, RotationMethod, round } from '../../contract/results';
+import { OcrEngine } from '../ocr/ocr-engine';
+import { OrientationEvidence, PageReader, readUpright } from '../ocr/orientation';
+import { linesFromBlocks } from '../ocr/ocr-result';
+import { PageResult, round } from '../../contract/results';
 import { Grey, planRaster, rgbaToPgm, turnGrey } from './raster';
 import { isUsableTextLayer, linesFromTextItems, TextItemLike } from './text-layer';
 
@@ -42,28 +43,17 @@ export type TaskFailure = { ok: false; code: FailureCode; message: string };
 export type InspectOutcome = { ok: true; pageCount: number } | TaskFailure;
 /** Measured here, in the thread; null when the page was not rendered (read from its text layer). */
 export interface PageTimings {
+  /** Opening the document (cached per thread: near zero after its first page) and the page. */
+  openMs: number;
+  /** Reading the text layer; null when the page is OCR'd without looking (ocr=always). */
+  textLayerMs: number | null;
   renderMs: number | null;
   /** Orientation detection; 0 when the first read was good enough to skip it. */
   osdMs: number | null;
   ocrMs: number | null;
 }
-/** What the orientation decision rested on, for logs and the bench. */
-export interface OrientationEvidence {
-  uprightConfidence: number | null;
-  guess: OrientationGuess | null;
-  turnedConfidence: number | null;
-}
 export type PageOutcome =
   { ok: true; result: PageResult; timings: PageTimings; orientation: OrientationEvidence | null; engineRecycled: boolean } | TaskFailure;
-
-/** A first read at or above this mean word confidence is taken as upright, without orientation detection. */
-export const CONFIDENT_READ = 70;
-/** OSD must be at least this sure (Tesseract's own threshold for turning a page in PSM 0/1). */
-export const MIN_OSD_CONFIDENCE = 7;
-/** And the read after turning must beat the upright read by this much mean word confidence. */
-export const BETTER_READ_MARGIN = 10;
-/** How much worse a sideways page Tesseract read on its own may read once turned upright. */
-const SIDEWAYS_SLACK = 3;
 
 type PdfJs = typeof import('pdfjs-dist/legacy/build/pdf.mjs');
 
@@ -122,11 +112,15 @@ export async function inspect(task: InspectTask): Promise<InspectOutcome> {
 }
 
 export async function processPage(task: PageTask): Promise<PageOutcome> {
+  const openStart = performance.now();
+  let openMs: number;
+  let textLayerMs: number | null = null;
   let doc: PDFDocumentProxy;
   let page: PDFPageProxy;
   try {
     doc = await openDocument(task.path);
     page = await doc.getPage(task.page);
+    openMs = performance.now() - openStart;
   } catch (error) {
     const failure = documentFailure(error);
     return failure.code === 'pdf_invalid'
@@ -140,12 +134,14 @@ export async function processPage(task: PageTask): Promise<PageOutcome> {
 
     if (task.ocr !== 'always') {
       const pdfjs = await pdfjsReady;
+      const textStart = performance.now();
       const content = await page.getTextContent();
       const items: TextItemLike[] = content.items
         .filter((item) => 'str' in item)
         .map((item) => ({ ...item, transform: pdfjs.Util.transform(viewport.transform, item.transform) }));
       const lines = linesFromTextItems(items);
       const text = lines.map((l) => l.text).join('\n');
+      textLayerMs = performance.now() - textStart;
       if (task.ocr === 'never' || isUsableTextLayer(text)) {
         const result: PageResult = {
           page: task.page,
@@ -160,7 +156,7 @@ export async function processPage(task: PageTask): Promise<PageOutcome> {
           language: null,
           lines,
         };
-        const timings = { renderMs: null, osdMs: null, ocrMs: null };
+        const timings = { openMs, textLayerMs, renderMs: null, osdMs: null, ocrMs: null };
         return { ok: true, result, timings, orientation: null, engineRecycled: false };
       }
     }
@@ -177,9 +173,19 @@ export async function processPage(task: PageTask): Promise<PageOutcome> {
     const image = await renderGrey(doc, page, plan.scale, plan.width, plan.height);
     const dpi = plan.scale * 72;
     const recycledBefore = engine.recycled;
-    const read = await readUpright(image, task.languages, dpi, plan.scale);
+    const ocrStart = performance.now();
+    const reader: PageReader = {
+      read: async (degrees) => {
+        const turned = turnGrey(image, degrees);
+        const blocks = await engine.recognize(turned.pgm, task.languages, dpi);
+        return linesFromBlocks(blocks, plan.scale, { degrees, width: image.width, height: image.height });
+      },
+      detect: () => engine.detectOrientation(image.pgm, dpi),
+    };
+    const read = await readUpright(reader, engine.osd);
     const { lines, confidence, rotation, rotationMethod } = read;
-    const timings = { renderMs: read.started - renderStart, osdMs: read.osdMs, ocrMs: performance.now() - read.started - read.osdMs };
+    const renderMs = ocrStart - renderStart;
+    const timings = { openMs, textLayerMs, renderMs, osdMs: read.osdMs, ocrMs: performance.now() - ocrStart - read.osdMs };
     const text = lines.map((l) => l.text).join('\n');
     const result: PageResult = {
       page: task.page,
@@ -198,55 +204,6 @@ export async function processPage(task: PageTask): Promise<PageOutcome> {
   } finally {
     page.cleanup();
   }
-}
-
-interface Read {
-  lines: Line[];
-  confidence: number | null;
-  rotation: PageResult['rotation'];
-  rotationMethod: RotationMethod;
-  evidence: OrientationEvidence | null;
-  started: number;
-  osdMs: number;
-}
-
-/**
- * Reads the page as it stands; only a poor read (or none) pays for orientation detection,
- * and the page is turned only when OSD is sure and the turned read is clearly better.
- * Tesseract's own OSD pass (PSM 1) ran on every page and turned pages on its say alone.
- */
-async function readUpright(image: Grey, languages: string, dpi: number, scale: number): Promise<Read> {
-  const started = performance.now();
-  const lines = linesFromBlocks(await engine.recognize(image.pgm, languages, dpi), scale);
-  const confidence = pageConfidence(lines);
-  const upright = { lines, confidence, rotation: 0 as const, started, osdMs: 0 };
-  if (!engine.osd) return { ...upright, rotationMethod: 'disabled', evidence: null };
-  // Tesseract reads a page turned by 90 degrees well by itself, but in sideways lines and blocks.
-  const sideways = isSideways(lines);
-  if (confidence !== null && confidence >= CONFIDENT_READ && !sideways) {
-    return { ...upright, rotationMethod: 'confident-read', evidence: null };
-  }
-  const osdStart = performance.now();
-  const guess = await engine.detectOrientation(image.pgm, dpi);
-  const osdMs = performance.now() - osdStart;
-  const evidence: OrientationEvidence = { uprightConfidence: confidence, guess, turnedConfidence: null };
-  if (!guess || guess.degrees === 0 || guess.confidence < MIN_OSD_CONFIDENCE || (sideways && guess.degrees === 180)) {
-    return { ...upright, osdMs, rotationMethod: 'osd-upright', evidence };
-  }
-  const turnedImage = turnGrey(image, guess.degrees);
-  const turnedLines = linesFromBlocks(await engine.recognize(turnedImage.pgm, languages, dpi), scale, {
-    degrees: guess.degrees,
-    width: image.width,
-    height: image.height,
-  });
-  const turnedConfidence = pageConfidence(turnedLines);
-  evidence.turnedConfidence = turnedConfidence;
-  // A sideways page that Tesseract already read well only has to read no worse once turned.
-  const needed = (confidence ?? 0) + (sideways && guess.degrees !== 180 ? -SIDEWAYS_SLACK : BETTER_READ_MARGIN);
-  if (turnedConfidence !== null && turnedConfidence >= needed) {
-    return { lines: turnedLines, confidence: turnedConfidence, rotation: guess.degrees, rotationMethod: 'osd', evidence, started, osdMs };
-  }
-  return { ...upright, osdMs, rotationMethod: 'osd-unconfirmed', evidence };
 }
 
 async function renderGrey(doc: PDFDocumentProxy, page: PDFPageProxy, scale: number, width: number, height: number): Promise<Grey> {
