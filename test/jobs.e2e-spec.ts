@@ -54,6 +54,11 @@ describe('OCR jobs over HTTP, with a real worker, Redis and tesseract.js', () =>
       [144, 432],
       [432, 144],
     ]);
+    // Turned 90 clockwise, so righted by 270; and how that was decided.
+    expect(job.result!.pages.map((p) => [p.rotation, p.rotationMethod])).toEqual([
+      [270, 'sideways-read'],
+      [180, 'osd'],
+    ]);
   });
 
   it('reads a born-digital page from its text layer without OCR', async () => {

@@ -23,12 +23,13 @@ export interface Line {
 /**
  * How `rotation` was decided. `text-layer`: not OCR'd. `disabled`: orientation detection is
  * off (OCR_DETECT_ORIENTATION=false). `confident-read`: the page read well as it stands, so
- * nothing was checked. `osd-upright`: the read was poor, orientation detection (OSD) found the
- * page upright or was unsure. `osd`: OSD was sure of a turn and the turned read was clearly
- * better. `osd-unconfirmed`: OSD proposed a turn but the turned read was no better, so the
+ * nothing was checked. `sideways-read`: Tesseract read it well in lines running up or down
+ * the page, which give the turn. `osd-upright`: the read was poor, orientation detection (OSD) found the
+ * page upright. `osd`: OSD proposed a turn and the turned read was clearly better (the less
+ * sure OSD, the better it must be). `osd-unconfirmed`: OSD proposed a turn but the turned read was no better, so the
  * page was kept as it stands.
  */
-export type RotationMethod = 'text-layer' | 'disabled' | 'confident-read' | 'osd-upright' | 'osd' | 'osd-unconfirmed';
+export type RotationMethod = 'text-layer' | 'disabled' | 'confident-read' | 'sideways-read' | 'osd-upright' | 'osd' | 'osd-unconfirmed';
 
 export interface PageResult {
   page: number;

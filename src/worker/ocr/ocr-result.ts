@@ -35,19 +35,24 @@ export function linesFromBlocks(blocks: TessBlock[] | null, scale: number, turn?
     const b = unturn(box);
     return { x0: round(b.x0 / scale), y0: round(b.y0 / scale), x1: round(b.x1 / scale), y1: round(b.y1 / scale) };
   };
-  const lines: Line[] = [];
-  for (const block of readingOrder(blocks ?? [])) {
-    for (const paragraph of block.paragraphs) {
-      for (const line of paragraph.lines) {
-        const words = line.words
-          .filter((w) => w.text.trim())
-          .map((w) => ({ text: w.text, confidence: round(w.confidence), bbox: toPt(w.bbox) }));
-        if (!words.length) continue;
-        lines.push({ text: words.map((w) => w.text).join(' '), confidence: round(line.confidence), bbox: toPt(line.bbox), words });
+  const read = (order: TessBlock[]) => {
+    const lines: Line[] = [];
+    for (const block of order) {
+      for (const paragraph of block.paragraphs) {
+        for (const line of paragraph.lines) {
+          const words = line.words
+            .filter((w) => w.text.trim())
+            .map((w) => ({ text: w.text, confidence: round(w.confidence), bbox: toPt(w.bbox) }));
+          if (!words.length) continue;
+          lines.push({ text: words.map((w) => w.text).join(' '), confidence: round(line.confidence), bbox: toPt(line.bbox), words });
+        }
       }
     }
-  }
-  return lines;
+    return lines;
+  };
+  const asGiven = read(blocks ?? []);
+  // Text running up or down the image: Tesseract's order follows it; the geometry here would not.
+  return isSideways(asGiven) ? asGiven : read(readingOrder(blocks ?? []));
 }
 
 /** Maps a box of the turned image back onto the image before it was turned (`turn` gives that image's size). */

@@ -1,10 +1,24 @@
 import type { Line } from '../../contract/results';
 import { Degrees, OrientationGuess, readUpright } from './orientation';
 
-/** A page of words `confidence` sure, across the page or (sideways) down it. */
-const page = (confidence: number, sideways = false): Line[] => {
-  const bbox = sideways ? { x0: 0, y0: 0, x1: 10, y1: 60 } : { x0: 0, y0: 0, x1: 60, y1: 10 };
-  return [{ text: 'words here', confidence, bbox, words: ['words', 'here'].map((text) => ({ text, confidence, bbox })) }];
+/** A line of two words `confidence` sure, across the page, or running down or up it. */
+const page = (confidence: number, runs: 'across' | 'down' | 'up' = 'across'): Line[] => {
+  const boxes = {
+    across: [
+      { x0: 0, y0: 0, x1: 60, y1: 10 },
+      { x0: 70, y0: 0, x1: 130, y1: 10 },
+    ],
+    down: [
+      { x0: 0, y0: 0, x1: 10, y1: 60 },
+      { x0: 0, y0: 70, x1: 10, y1: 130 },
+    ],
+    up: [
+      { x0: 0, y0: 70, x1: 10, y1: 130 },
+      { x0: 0, y0: 0, x1: 10, y1: 60 },
+    ],
+  }[runs];
+  const words = ['words', 'here'].map((text, i) => ({ text, confidence, bbox: boxes[i] }));
+  return [{ text: 'words here', confidence, bbox: boxes[0], words }];
 };
 
 /** A reader whose reads by turn and whose OSD answer are given; it records what was asked. */
@@ -30,10 +44,20 @@ describe('readUpright', () => {
     expect(r.asked).toEqual(['read 0']);
   });
 
-  it('keeps a poor read upright when OSD is unsure, however much better the page reads turned', async () => {
-    const r = reader({ 0: page(50), 180: page(95) }, { degrees: 180, confidence: 2 });
+  it('keeps a poor read upright when OSD finds it upright', async () => {
+    const r = reader({ 0: page(50), 180: page(95) }, { degrees: 0, confidence: 12 });
     expect(await readUpright(r, true)).toMatchObject({ rotation: 0, rotationMethod: 'osd-upright', confidence: 50 });
     expect(r.asked).toEqual(['read 0', 'detect']);
+  });
+
+  it('keeps a poor read upright when OSD is unsure and the turned read is only somewhat better', async () => {
+    const r = reader({ 0: page(50), 180: page(69) }, { degrees: 180, confidence: 2 });
+    expect(await readUpright(r, true)).toMatchObject({ rotation: 0, rotationMethod: 'osd-unconfirmed', confidence: 50 });
+  });
+
+  it('turns a short page OSD is unsure of when the turned read is much better and confident', async () => {
+    const r = reader({ 0: page(36), 180: page(96) }, { degrees: 180, confidence: 3 });
+    expect(await readUpright(r, true)).toMatchObject({ rotation: 180, rotationMethod: 'osd', confidence: 96 });
   });
 
   it('keeps the page upright when OSD is sure but the turned read is not clearly better', async () => {
@@ -49,9 +73,11 @@ describe('readUpright', () => {
     expect(r.asked).toEqual(['read 0', 'detect', 'read 90']);
   });
 
-  it('turns a sideways page Tesseract read well on its own when the turned read is as good', async () => {
-    const r = reader({ 0: page(95, true), 270: page(94) }, { degrees: 270, confidence: 9 });
-    expect(await readUpright(r, true)).toMatchObject({ rotation: 270, rotationMethod: 'osd', confidence: 94 });
+  it('takes the turn of a page Tesseract read well sideways from the way its lines run', async () => {
+    const down = reader({ 0: page(95, 'down') }, null);
+    expect(await readUpright(down, true)).toMatchObject({ rotation: 270, rotationMethod: 'sideways-read', confidence: 95 });
+    expect(down.asked).toEqual(['read 0']);
+    expect(await readUpright(reader({ 0: page(95, 'up') }, null), true)).toMatchObject({ rotation: 90, rotationMethod: 'sideways-read' });
   });
 
   it('reads without OSD when orientation detection is off', async () => {
