@@ -101,3 +101,50 @@ describe('isSideways', () => {
     expect(isSideways([])).toBe(false);
   });
 });
+
+describe('noise', () => {
+  const line = (words: [string, number][], y: number) => ({
+    text: words.map(([t]) => t).join(' '),
+    confidence: 50,
+    bbox: box(0, y, 500, y + 40),
+    words: words.map(([text, confidence], i) => ({ text, confidence, bbox: box(i * 100, y, i * 100 + 90, y + 40) })),
+  });
+
+  it('drops lines Tesseract doubts throughout and doubtful specks without a letter or digit', () => {
+    const blocks = [
+      {
+        bbox: box(0, 0, 500, 200),
+        paragraphs: [
+          {
+            lines: [
+              line(
+                [
+                  ['—_—', 10],
+                  [']2]', 30],
+                ],
+                0,
+              ),
+              line(
+                [
+                  ['TOTAL', 90],
+                  ['—', 20],
+                  ['o', 30],
+                  ['4.00', 88],
+                ],
+                50,
+              ),
+              line(
+                [
+                  ['Thank', 35],
+                  ['you', 38],
+                ],
+                100,
+              ),
+            ],
+          },
+        ],
+      },
+    ];
+    expect(linesFromBlocks(blocks, 1).map((l) => l.text)).toEqual(['TOTAL o 4.00']);
+  });
+});

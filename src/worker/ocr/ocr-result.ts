@@ -41,9 +41,9 @@ export function linesFromBlocks(blocks: TessBlock[] | null, scale: number, turn?
       for (const paragraph of block.paragraphs) {
         for (const line of paragraph.lines) {
           const words = line.words
-            .filter((w) => w.text.trim())
+            .filter((w) => w.text.trim() && !isSpeck(w))
             .map((w) => ({ text: w.text, confidence: round(w.confidence), bbox: toPt(w.bbox) }));
-          if (!words.length) continue;
+          if (!words.some((w) => w.confidence >= NOISE_LINE)) continue;
           lines.push({ text: words.map((w) => w.text).join(' '), confidence: round(line.confidence), bbox: toPt(line.bbox), words });
         }
       }
@@ -54,6 +54,16 @@ export function linesFromBlocks(blocks: TessBlock[] | null, scale: number, turn?
   // Text running up or down the image: Tesseract's order follows it; the geometry here would not.
   return isSideways(asGiven) ? asGiven : read(readingOrder(blocks ?? []));
 }
+
+/**
+ * Marks, stains and scanner edges come back as lines of symbols Tesseract itself doubts. A
+ * line none of whose words reaches NOISE_LINE, and a doubtful word without a letter or digit,
+ * are dropped (README, "Performance and accuracy": mean CER on 40 receipts 0.127 -> 0.119,
+ * unchanged on the Tesseract samples and UW3 lines).
+ */
+const NOISE_LINE = 40;
+const DOUBTFUL_WORD = 50;
+const isSpeck = (w: TessWord) => w.confidence < DOUBTFUL_WORD && !/[\p{L}\p{N}]/u.test(w.text);
 
 /** Maps a box of the turned image back onto the image before it was turned (`turn` gives that image's size). */
 function unturnBox({ degrees, width: w, height: h }: Turn): (b: Box) => Box {
