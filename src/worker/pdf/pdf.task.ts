@@ -21,6 +21,7 @@ export interface PdfThreadOptions {
   recyclePages: number;
   warmUpLanguages: string;
   detectOrientation: boolean;
+  /** Page segmentation mode and Tesseract variables over the chosen ones, to measure levers in-process; the service sets none. */
   psm?: string;
   parameters?: Record<string, string>;
 }
