@@ -245,6 +245,11 @@ export interface components {
              * @enum {number}
              */
             rotation: 0 | 90 | 180 | 270;
+            /**
+             * @description How `rotation` was decided. `confident-read`: the page read well as it stands; `sideways-read`: Tesseract read it well in lines running up or down the page, which give the turn; `osd-upright`: it read poorly and orientation detection found it upright; `osd`: orientation detection proposed a turn and the turned read was clearly better (the less sure the detection, the better the read must be); `osd-unconfirmed`: a turn was proposed but the turned read was no better, so the page was kept as it stands; `disabled`: OCR_DETECT_ORIENTATION=false; `text-layer`: not OCR'd.
+             * @enum {string}
+             */
+            rotationMethod: "text-layer" | "disabled" | "confident-read" | "sideways-read" | "osd-upright" | "osd" | "osd-unconfirmed";
             /** @description Resolution the page was rendered at for OCR; null for text-layer pages. */
             dpi: number | null;
             /**
@@ -349,6 +354,11 @@ export interface components {
              * @enum {number}
              */
             rotation: 0 | 90 | 180 | 270;
+            /**
+             * @description How `rotation` was decided. `confident-read`: the page read well as it stands; `sideways-read`: Tesseract read it well in lines running up or down the page, which give the turn; `osd-upright`: it read poorly and orientation detection found it upright; `osd`: orientation detection proposed a turn and the turned read was clearly better (the less sure the detection, the better the read must be); `osd-unconfirmed`: a turn was proposed but the turned read was no better, so the page was kept as it stands; `disabled`: OCR_DETECT_ORIENTATION=false; `text-layer`: not OCR'd.
+             * @enum {string}
+             */
+            rotationMethod: "text-layer" | "disabled" | "confident-read" | "sideways-read" | "osd-upright" | "osd" | "osd-unconfirmed";
             /** @description Resolution the page was rendered at for OCR; null for text-layer pages. */
             dpi: number | null;
             /**

@@ -1,101 +1,536 @@
 /**
- * npm run bench: throughput of the real service (API + workers + Redis) on a 20-page scanned
- * document, run in one command so that every figure has a baseline from the same minute.
+ * npm run bench -- [DIR...]: the service as deployed (API + worker processes, real Redis, over
+ * HTTP) on every PDF under the folders, with the peers a user would pick instead run on the
+ * same files in the same command, so that every ratio has its baseline from the same minutes.
  *
- *   - scale-out: 1 worker process vs 2 (OCR_CONCURRENCY=1 each, so the ratio shows what adding
- *     a worker container gives; on a 2-core machine 2 processes are all the cores there are)
- *   - model: Debian's tessdata_fast (OCR_MODEL) vs the npm best_int data
- *   - the cost of orientation detection (OCR_DETECT_ORIENTATION)
- *   - image hand-off: PGM vs PNG encoding of a 300 dpi letter page
- *   - the worker's event-loop delay while it works
+ *   default folders: ../shared/corpus/scans and ../shared/corpus/gt when present, else
+ *   generated documents.
  *
- * Uses pages 1-20 of ../shared/corpus/scans/ocropy_aim916.pdf when present, else a generated
- * document. BENCH_REPS (default 3) runs of each; medians are reported.
+ * Prints, per folder: pages/min, latency per document (median, p95), time by stage (from the
+ * worker's own metrics), peak RSS per process, mean CER and WER where NAME.txt lies beside
+ * NAME.pdf; with `ocrmypdf` and `tesseract` + `pdftoppm` on PATH (Debian packages), the same
+ * for OCRmyPDF (--force-ocr --jobs N -O0 --sidecar) and the CLI (pdftoppm -r 300 -gray, N
+ * pages at a time) and the ratios. Writes everything to BENCH_OUT (bench-results.json).
+ *
+ * Environment: BENCH_REPS (1) runs of each tool, medians reported; BENCH_ACCURACY=1 prints CER
+ * and WER per file (also `npm run accuracy -- DIR...`); BENCH_PEERS=0 skips the peers;
+ * BENCH_INFLIGHT (4) documents in flight; BENCH_WORKERS (1) worker processes with their
+ * default OCR_CONCURRENCY; BENCH_POLLERS (200) concurrent GET /v1/jobs/{id} while the workers
+ * are busy (0 to skip); BENCH_SCALE=1 also times the first multi-page document on 1 and 2
+ * worker processes of one engine each.
  */
-import { createCanvas } from '@napi-rs/canvas';
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { basename, join, relative } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { stripVTControlCharacters } from 'node:util';
-import { rgbaToPgm } from '../src/worker/pdf/raster';
-import { denseScannedPdf, scannedPdf } from '../test/fixtures';
-import { Proc, startRedis, startStack, upload, waitForJob } from '../test/harness';
+import { denseScannedPdf, scannedPdf, turnedScansPdf } from '../test/fixtures';
+import { freePort, Proc, startRedis, startStack, Stack, upload, waitForJob } from '../test/harness';
 
-const REPS = Number(process.env.BENCH_REPS ?? 3);
-const CORPUS_DOC = join(__dirname, '..', '..', '..', 'shared', 'corpus', 'scans', 'ocropy_aim916.pdf');
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const env = process.env;
+const REPS = Number(env.BENCH_REPS ?? 1);
+const INFLIGHT = Number(env.BENCH_INFLIGHT ?? 4);
+const WORKERS = Number(env.BENCH_WORKERS ?? 1);
+const POLLERS = Number(env.BENCH_POLLERS ?? 200);
+const PEER_JOBS = availableParallelism();
+const ACCURACY = env.BENCH_ACCURACY === '1' || process.argv.includes('--accuracy');
+const OUT = env.BENCH_OUT ?? 'bench-results.json';
+const ROOT = join(__dirname, '..', '..');
+const CORPUS = env.CORPUS_DIR ?? join(ROOT, '..', 'shared', 'corpus');
 
-async function main() {
-  const document = existsSync(CORPUS_DOC) ? readFileSync(CORPUS_DOC) : await denseScannedPdf(20);
-  const source = existsSync(CORPUS_DOC) ? 'ocropy_aim916.pdf pages 1-20 (real 300 dpi scans)' : 'generated: 20 letter pages of text';
-  console.log(`Document: ${source}; ${REPS} runs per scenario\n`);
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return !s.length ? NaN : s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+const percentile = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length ? s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)] : NaN;
+};
+const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN);
+const fmt = (n: number, digits = 1) => (Number.isFinite(n) ? n.toFixed(digits) : '-');
 
-  const redis = await startRedis();
-  const warmUp = await scannedPdf();
-  const scenarios: Record<string, { workers: number; env: Record<string, string> }> = {
-    '1 worker, fast model': { workers: 1, env: {} },
-    '2 workers, fast model': { workers: 2, env: {} },
-    '1 worker, npm best_int model': { workers: 1, env: { OCR_MODEL: '/nonexistent' } },
-    '1 worker, no orientation detection': { workers: 1, env: { OCR_DETECT_ORIENTATION: 'false' } },
+// ---- scoring: the reference client's rules (../shared/tools/ocr-eval.mjs) ----
+const norm = (s: string) => s.toLowerCase().replace(/\s+/g, ' ').trim();
+function levenshtein<T>(a: ArrayLike<T>, b: ArrayLike<T>): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = cur;
+  }
+  return prev[b.length];
+}
+function score(text: string, truth: string) {
+  const [got, want] = [norm(text), norm(truth)];
+  const words = (s: string) => (s ? s.split(' ') : []);
+  return {
+    cer: levenshtein(got, want) / Math.max(1, want.length),
+    wer: levenshtein(words(got), words(want)) / Math.max(1, words(want).length),
   };
-  const times: Record<string, number[]> = Object.fromEntries(Object.keys(scenarios).map((k) => [k, []]));
-  const loopDelays: string[] = [];
+}
 
-  for (let rep = 0; rep < REPS; rep++) {
-    // Interleaved, so drift in the machine's load hits every scenario alike.
-    for (const [name, scenario] of Object.entries(scenarios)) {
-      const stack = await startStack({ redisUrl: redis.url, workers: scenario.workers, env: { OCR_CONCURRENCY: '1', ...scenario.env } });
-      try {
-        await Promise.all(
-          Array.from({ length: scenario.workers * 2 }, async () =>
-            waitForJob(stack.baseUrl, (await upload(stack.baseUrl, warmUp)).body.id),
-          ),
-        );
-        const started = performance.now();
-        const { body } = await upload(stack.baseUrl, document, { pages: '1-20' });
-        const job = await waitForJob(stack.baseUrl, body.id, 600_000);
-        if (job.status !== 'completed') throw new Error(`${name}: job ${job.status} ${JSON.stringify(job.error)}`);
-        times[name].push((performance.now() - started) / 1000);
-      } finally {
-        const workers: Proc[] = stack.workers;
-        await stack.stop();
-        for (const w of workers) loopDelays.push(/Event loop delay: ([^\n]*)/.exec(stripVTControlCharacters(w.output))?.[1] ?? 'n/a');
+interface Doc {
+  set: string;
+  file: string;
+  name: string;
+  pages: number;
+  truth: string | null;
+}
+interface FileScore {
+  cer: number;
+  wer: number;
+}
+interface ToolRun {
+  wallS: number;
+  pages: number;
+  latencies: number[];
+  scores: Record<string, FileScore>;
+  failed: string[];
+}
+
+function pdfPages(file: string, bytes: Buffer): number {
+  const tool = spawnSync('pdfinfo', [file], { encoding: 'utf8' });
+  const fromTool = /^Pages:\s+(\d+)/m.exec(tool.stdout ?? '')?.[1];
+  if (fromTool) return Number(fromTool);
+  return Math.max(1, (bytes.toString('latin1').match(/\/Type\s*\/Page[^s]/g) ?? []).length);
+}
+
+function collect(dirs: string[]): Doc[] {
+  const docs: Doc[] = [];
+  const walk = (root: string, dir: string) => {
+    for (const name of readdirSync(dir).sort()) {
+      const path = join(dir, name);
+      if (statSync(path).isDirectory()) walk(root, path);
+      else if (name.endsWith('.pdf')) {
+        const txt = path.replace(/\.pdf$/, '.txt');
+        docs.push({
+          set: basename(root),
+          file: path,
+          name: relative(root, path),
+          pages: pdfPages(path, readFileSync(path)),
+          truth: existsSync(txt) ? readFileSync(txt, 'utf8') : null,
+        });
       }
-      console.log(`run ${rep + 1}: ${name}: ${times[name].at(-1)!.toFixed(1)} s`);
+    }
+  };
+  for (const dir of dirs) walk(dir, dir);
+  return docs;
+}
+
+async function generatedDocs(): Promise<{ dir: string; docs: Doc[] }> {
+  const dir = mkdtempSync(join(tmpdir(), 'ocr-bench-'));
+  const files: Record<string, Buffer> = {
+    'dense-10.pdf': await denseScannedPdf(10),
+    'scan-1.pdf': await scannedPdf(),
+    'turned-2.pdf': await turnedScansPdf(),
+  };
+  for (const [name, bytes] of Object.entries(files)) writeFileSync(join(dir, name), bytes);
+  return { dir, docs: collect([dir]).map((d) => ({ ...d, set: 'generated' })) };
+}
+
+// ---- the service ----
+async function scrape(port: number): Promise<string> {
+  return (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+}
+function histogram(metrics: string, name: string, labels = ''): { sum: number; count: number } {
+  const find = (suffix: string) => {
+    const line = metrics.split('\n').find((l) => l.startsWith(`${name}_${suffix}`) && l.includes(labels));
+    return line ? Number(line.split(' ').pop()) : 0;
+  };
+  return { sum: find('sum'), count: find('count') };
+}
+function peakRssMb(pid: number | undefined): number {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    return Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? NaN) / 1024;
+  } catch {
+    return NaN;
+  }
+}
+
+const STAGES = ['queue_wait', 'open', 'text_layer', 'render', 'osd', 'ocr', 'document'] as const;
+type Stages = Record<(typeof STAGES)[number], number>;
+
+interface ServiceRun extends ToolRun {
+  stagesMs: Stages;
+  rssMb: Record<string, number>;
+  rotation: Record<string, number>;
+  polling?: { requests: number; errors: number; p50: number; p99: number };
+}
+
+async function runService(redisUrl: string, docs: Doc[], poll: boolean): Promise<ServiceRun> {
+  const metricsPort = await freePort();
+  const stack: Stack = await startStack({
+    redisUrl,
+    workers: 0,
+    env: { OCR_CONCURRENCY: env.OCR_CONCURRENCY ?? String(availableParallelism()) },
+  });
+  try {
+    const workers: Proc[] = [];
+    for (let i = 0; i < WORKERS; i++) workers.push(await stack.startWorker({ WORKER_METRICS_PORT: String(i === 0 ? metricsPort : 0) }));
+    // Engines load their models while idle; one small document makes sure they have.
+    const warm = await scannedPdf();
+    await Promise.all(Array.from({ length: 2 }, async () => waitForJob(stack.baseUrl, (await upload(stack.baseUrl, warm)).body.id)));
+    const before = await scrape(metricsPort);
+
+    const run: ServiceRun = {
+      wallS: 0,
+      pages: 0,
+      latencies: [],
+      scores: {},
+      failed: [],
+      stagesMs: {} as Stages,
+      rssMb: {},
+      rotation: {},
+    };
+    const ids: string[] = [];
+    let busy = true;
+    const polling = poll && POLLERS > 0 ? pollers(stack.baseUrl, ids, () => busy) : null;
+    const started = performance.now();
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: INFLIGHT }, async () => {
+        while (next < docs.length) {
+          const doc = docs[next++];
+          const t0 = performance.now();
+          const { res, body } = await upload(stack.baseUrl, readFileSync(doc.file), {}, basename(doc.file));
+          if (res.status !== 202) {
+            run.failed.push(`${doc.name}: HTTP ${res.status}`);
+            continue;
+          }
+          ids.push(body.id);
+          const job = await waitForJob(stack.baseUrl, body.id, 1_800_000);
+          run.latencies.push((performance.now() - t0) / 1000);
+          if (job.status !== 'completed' || !job.result) {
+            run.failed.push(`${doc.name}: ${job.status} ${job.error?.code ?? ''}`);
+            continue;
+          }
+          run.pages += job.result.pages.length;
+          for (const page of job.result.pages as { rotationMethod?: string }[]) {
+            const method = page.rotationMethod ?? 'n/a';
+            run.rotation[method] = (run.rotation[method] ?? 0) + 1;
+          }
+          if (doc.truth !== null) run.scores[doc.name] = score(job.result.text, doc.truth);
+        }
+      }),
+    );
+    run.wallS = (performance.now() - started) / 1000;
+    busy = false;
+    if (polling) run.polling = await polling;
+
+    const after = await scrape(metricsPort);
+    const perPage = (name: string, labels = '') => {
+      const [a, b] = [histogram(after, name, labels), histogram(before, name, labels)];
+      const count = a.count - b.count;
+      return count ? ((a.sum - b.sum) / count) * 1000 : NaN;
+    };
+    run.stagesMs = {
+      queue_wait: perPage('ocr_queue_wait_seconds', 'queue="pages"'),
+      open: perPage('ocr_page_stage_seconds', 'stage="open"'),
+      text_layer: perPage('ocr_page_stage_seconds', 'stage="text_layer"'),
+      render: perPage('ocr_page_stage_seconds', 'stage="render"'),
+      osd: perPage('ocr_page_stage_seconds', 'stage="osd"'),
+      ocr: perPage('ocr_page_stage_seconds', 'stage="ocr"'),
+      document: perPage('ocr_document_duration_seconds'),
+    };
+    run.rssMb.api = peakRssMb(stack.api.child.pid);
+    workers.forEach((w, i) => (run.rssMb[`worker${i + 1}`] = peakRssMb(w.child.pid)));
+    return run;
+  } finally {
+    await stack.stop();
+  }
+}
+
+/** POLLERS clients each GET a job's status back to back while the workers are busy. */
+async function pollers(baseUrl: string, ids: string[], busy: () => boolean) {
+  const times: number[] = [];
+  let errors = 0;
+  while (!ids.length && busy()) await new Promise((r) => setTimeout(r, 20));
+  await Promise.all(
+    Array.from({ length: POLLERS }, async (_, i) => {
+      while (busy()) {
+        const t0 = performance.now();
+        try {
+          const res = await fetch(`${baseUrl}/v1/jobs/${ids[i % ids.length]}`);
+          await res.arrayBuffer();
+          if (res.status !== 200) errors += 1;
+        } catch {
+          errors += 1;
+        }
+        times.push(performance.now() - t0);
+      }
+    }),
+  );
+  return { requests: times.length, errors, p50: percentile(times, 50), p99: percentile(times, 99) };
+}
+
+// ---- the peers ----
+const onPath = (cmd: string) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
+
+function sh(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv } = {}) {
+  return new Promise<number>((resolve) => {
+    const child = spawn(cmd, args, { stdio: 'ignore', env: { ...process.env, ...opts.env } });
+    child.on('exit', (code) => resolve(code ?? 1));
+    child.on('error', () => resolve(1));
+  });
+}
+
+/** OCRmyPDF as the issue measured it: one file at a time, its own --jobs for the pages. */
+async function runOcrmypdf(docs: Doc[]): Promise<ToolRun> {
+  const work = mkdtempSync(join(tmpdir(), 'bench-omp-'));
+  const run: ToolRun = { wallS: 0, pages: 0, latencies: [], scores: {}, failed: [] };
+  const started = performance.now();
+  for (const [i, doc] of docs.entries()) {
+    const t0 = performance.now();
+    const sidecar = join(work, `${i}.txt`);
+    const code = await sh('ocrmypdf', [
+      '-q',
+      '--force-ocr',
+      '--jobs',
+      String(PEER_JOBS),
+      '-O0',
+      '--sidecar',
+      sidecar,
+      doc.file,
+      join(work, `${i}.pdf`),
+    ]);
+    run.latencies.push((performance.now() - t0) / 1000);
+    if (code !== 0 || !existsSync(sidecar)) {
+      run.failed.push(`${doc.name}: exit ${code}`);
+      continue;
+    }
+    run.pages += doc.pages;
+    if (doc.truth !== null) run.scores[doc.name] = score(readFileSync(sidecar, 'utf8'), doc.truth);
+  }
+  run.wallS = (performance.now() - started) / 1000;
+  rmSync(work, { recursive: true, force: true });
+  return run;
+}
+
+/** The tesseract CLI on pdftoppm's 300 dpi grey pages, PEER_JOBS pages at a time (the engine's own speed here). */
+async function runCli(docs: Doc[]): Promise<ToolRun> {
+  const work = mkdtempSync(join(tmpdir(), 'bench-cli-'));
+  const run: ToolRun = { wallS: 0, pages: 0, latencies: [], scores: {}, failed: [] };
+  const started = performance.now();
+  const pages: { doc: number; image: string }[] = [];
+  for (const [i, doc] of docs.entries()) {
+    const t0 = performance.now();
+    if ((await sh('pdftoppm', ['-r', '300', '-gray', doc.file, join(work, `${i}-p`)])) !== 0) run.failed.push(`${doc.name}: pdftoppm`);
+    run.latencies.push((performance.now() - t0) / 1000);
+    for (const f of readdirSync(work)
+      .filter((f) => f.startsWith(`${i}-p`) && f.endsWith('.pgm'))
+      .sort())
+      pages.push({ doc: i, image: join(work, f) });
+  }
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: PEER_JOBS }, async () => {
+      while (next < pages.length) {
+        const { image } = pages[next++];
+        await sh('tesseract', [image, image.replace(/\.pgm$/, '')], { env: { OMP_THREAD_LIMIT: '1' } });
+      }
+    }),
+  );
+  run.wallS = (performance.now() - started) / 1000;
+  for (const [i, doc] of docs.entries()) {
+    const texts = pages.filter((p) => p.doc === i).map((p) => p.image.replace(/\.pgm$/, '.txt'));
+    run.pages += texts.length;
+    if (doc.truth !== null)
+      run.scores[doc.name] = score(texts.map((t) => (existsSync(t) ? readFileSync(t, 'utf8') : '')).join('\n'), doc.truth);
+  }
+  rmSync(work, { recursive: true, force: true });
+  return run;
+}
+
+// ---- scale-out: the same multi-page document on 1 and 2 worker processes of one engine each ----
+async function scaleOut(redisUrl: string, doc: Doc) {
+  const times: Record<string, number[]> = { '1 worker': [], '2 workers': [] };
+  for (let rep = 0; rep < REPS; rep++) {
+    for (const [name, workers] of [
+      ['1 worker', 1],
+      ['2 workers', 2],
+    ] as const) {
+      const stack = await startStack({ redisUrl, workers, env: { OCR_CONCURRENCY: '1' } });
+      try {
+        const warm = await scannedPdf();
+        await Promise.all(
+          Array.from({ length: workers * 2 }, async () => waitForJob(stack.baseUrl, (await upload(stack.baseUrl, warm)).body.id)),
+        );
+        const t0 = performance.now();
+        const { body } = await upload(stack.baseUrl, readFileSync(doc.file));
+        await waitForJob(stack.baseUrl, body.id, 1_800_000);
+        times[name].push((performance.now() - t0) / 1000);
+      } finally {
+        await stack.stop();
+      }
     }
   }
-  await redis.stop();
+  return { doc: doc.name, pages: doc.pages, oneS: median(times['1 worker']), twoS: median(times['2 workers']) };
+}
 
-  const base = median(times['1 worker, fast model']);
-  console.log('\nscenario                                median s   pages/min   vs 1 worker');
-  for (const [name, xs] of Object.entries(times)) {
-    const m = median(xs);
+// ---- report ----
+function summarise(runs: ToolRun[], docs: Doc[]) {
+  const scored = docs.filter((d) => d.truth !== null).map((d) => d.name);
+  const perFile = Object.fromEntries(
+    scored.map((name) => [
+      name,
+      {
+        cer: median(runs.map((r) => r.scores[name]?.cer).filter((x) => x !== undefined)),
+        wer: median(runs.map((r) => r.scores[name]?.wer).filter((x) => x !== undefined)),
+      },
+    ]),
+  );
+  const values = Object.values(perFile);
+  return {
+    pages: runs[0]?.pages ?? 0,
+    wallS: median(runs.map((r) => r.wallS)),
+    pagesPerMin: median(runs.map((r) => (r.pages / r.wallS) * 60)),
+    latencyMedianS: median(runs.flatMap((r) => r.latencies)),
+    latencyP95S: percentile(
+      runs.flatMap((r) => r.latencies),
+      95,
+    ),
+    cer: mean(values.map((v) => v.cer).filter(Number.isFinite)),
+    wer: mean(values.map((v) => v.wer).filter(Number.isFinite)),
+    failed: runs.flatMap((r) => r.failed),
+    perFile,
+  };
+}
+
+async function main() {
+  const args = process.argv.slice(2).filter((a) => !a.startsWith('--'));
+  let cleanup: string | null = null;
+  let docs: Doc[];
+  if (args.length) docs = collect(args);
+  else if (existsSync(CORPUS)) docs = collect([join(CORPUS, 'scans'), join(CORPUS, 'gt')]);
+  else {
+    const generated = await generatedDocs();
+    cleanup = generated.dir;
+    docs = generated.docs;
+  }
+  const sets = [...new Set(docs.map((d) => d.set))];
+  const peers = env.BENCH_PEERS !== '0' && onPath('ocrmypdf') && onPath('tesseract') && onPath('pdftoppm');
+  const version = (cmd: string, arg = '--version') => {
+    try {
+      return execFileSync(cmd, [arg], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).split('\n')[0];
+    } catch {
+      return 'n/a';
+    }
+  };
+  console.log(
+    `${docs.length} PDFs (${docs.reduce((s, d) => s + d.pages, 0)} pages) in ${sets.join(', ')}; ${REPS} run(s) each, medians; ` +
+      `${WORKERS} worker process(es), ${INFLIGHT} documents in flight; peers: ${peers ? `OCRmyPDF ${version('ocrmypdf')}, ${version('tesseract')}, ${PEER_JOBS} at a time` : 'not run (not on PATH or BENCH_PEERS=0)'}\n`,
+  );
+
+  const redis = await startRedis();
+  const results: Record<string, { service: ServiceRun[]; ocrmypdf: ToolRun[]; cli: ToolRun[] }> = {};
+  try {
+    for (let rep = 0; rep < REPS; rep++) {
+      // Interleaved per set and tool, so that drift in the machine's load hits each alike.
+      for (const set of sets) {
+        const setDocs = docs.filter((d) => d.set === set);
+        const r = (results[set] ??= { service: [], ocrmypdf: [], cli: [] });
+        r.service.push(await runService(redis.url, setDocs, false));
+        console.log(`run ${rep + 1} ${set}: service ${fmt(r.service.at(-1)!.wallS)} s`);
+        if (peers) {
+          r.ocrmypdf.push(await runOcrmypdf(setDocs));
+          r.cli.push(await runCli(setDocs));
+          console.log(`run ${rep + 1} ${set}: OCRmyPDF ${fmt(r.ocrmypdf.at(-1)!.wallS)} s, CLI ${fmt(r.cli.at(-1)!.wallS)} s`);
+        }
+      }
+    }
+    // The pollers share the machine's cores with the workers, so they get a pass of their own.
+    const polling =
+      POLLERS > 0
+        ? (
+            await runService(
+              redis.url,
+              docs.filter((d) => d.set === sets[0]),
+              true,
+            )
+          ).polling
+        : undefined;
+    const multiPage = docs.find((d) => d.pages >= 10);
+    const scale = env.BENCH_SCALE === '1' && multiPage ? await scaleOut(redis.url, multiPage) : null;
+
+    const report = {
+      date: new Date().toISOString(),
+      reps: REPS,
+      workers: WORKERS,
+      inflight: INFLIGHT,
+      sets: {} as Record<string, unknown>,
+      polling,
+      scale,
+    };
     console.log(
-      `${name.padEnd(40)}${m.toFixed(1).padStart(8)}${((20 / m) * 60).toFixed(1).padStart(12)}${(base / m).toFixed(2).padStart(12)}x`,
+      '\n| set | pages | ours pages/min | OCRmyPDF | ratio | CLI | ratio | latency median / p95 s | CER ours | OCRmyPDF | CLI | WER ours | OCRmyPDF | CLI |',
     );
+    console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
+    for (const set of sets) {
+      const setDocs = docs.filter((d) => d.set === set);
+      const r = results[set];
+      const ours = summarise(r.service, setDocs);
+      const omp = peers ? summarise(r.ocrmypdf, setDocs) : null;
+      const cli = peers ? summarise(r.cli, setDocs) : null;
+      console.log(
+        `| ${set} | ${ours.pages} | ${fmt(ours.pagesPerMin)} | ${fmt(omp?.pagesPerMin ?? NaN)} | ${fmt(ours.pagesPerMin / (omp?.pagesPerMin ?? NaN), 2)}x | ` +
+          `${fmt(cli?.pagesPerMin ?? NaN)} | ${fmt(ours.pagesPerMin / (cli?.pagesPerMin ?? NaN), 2)}x | ${fmt(ours.latencyMedianS)} / ${fmt(ours.latencyP95S)} | ` +
+          `${fmt(ours.cer, 4)} | ${fmt(omp?.cer ?? NaN, 4)} | ${fmt(cli?.cer ?? NaN, 4)} | ${fmt(ours.wer, 4)} | ${fmt(omp?.wer ?? NaN, 4)} | ${fmt(cli?.wer ?? NaN, 4)} |`,
+      );
+      const stages = Object.fromEntries(STAGES.map((s) => [s, median(r.service.map((run) => run.stagesMs[s]))]));
+      const rss = Object.fromEntries(Object.keys(r.service[0].rssMb).map((k) => [k, Math.max(...r.service.map((run) => run.rssMb[k]))]));
+      report.sets[set] = {
+        ours,
+        ocrmypdf: omp,
+        cli,
+        stagesMs: stages,
+        peakRssMb: rss,
+        rotation: r.service[0].rotation,
+        polling: r.service[0].polling,
+      };
+    }
+    for (const set of sets) {
+      const s = report.sets[set] as { stagesMs: Stages; peakRssMb: Record<string, number>; ours: { failed: string[] } };
+      console.log(
+        `\n${set}: ms per page by stage: ${STAGES.filter((k) => k !== 'document')
+          .map((k) => `${k} ${fmt(s.stagesMs[k], 0)}`)
+          .join(', ')}; per document ${fmt(s.stagesMs.document, 0)} ms. Peak RSS MB: ${Object.entries(s.peakRssMb)
+          .map(([k, v]) => `${k} ${fmt(v, 0)}`)
+          .join(', ')}`,
+      );
+      if (s.ours.failed.length) console.log(`${set}: failed: ${s.ours.failed.join('; ')}`);
+    }
+    if (polling) {
+      console.log(
+        `\nGET /v1/jobs/{id}, ${POLLERS} concurrent pollers while the workers were busy: ${polling.requests} requests, ${polling.errors} errors, p50 ${fmt(polling.p50)} ms, p99 ${fmt(polling.p99)} ms`,
+      );
+    }
+    if (scale) {
+      console.log(
+        `\nscale-out, ${scale.doc} (${scale.pages} pages), one engine per process: 1 worker ${fmt(scale.oneS)} s, 2 workers ${fmt(scale.twoS)} s: ${fmt(scale.oneS / scale.twoS, 2)}x`,
+      );
+    }
+    if (ACCURACY) {
+      console.log('\n| file | CER ours | OCRmyPDF | CLI | WER ours | OCRmyPDF | CLI |');
+      console.log('|---|---|---|---|---|---|---|');
+      for (const set of sets) {
+        const s = report.sets[set] as Record<string, { perFile: Record<string, FileScore> } | null>;
+        for (const [name, v] of Object.entries(s.ours!.perFile)) {
+          const o = s.ocrmypdf?.perFile[name];
+          const c = s.cli?.perFile[name];
+          console.log(
+            `| ${name} | ${fmt(v.cer, 4)} | ${fmt(o?.cer ?? NaN, 4)} | ${fmt(c?.cer ?? NaN, 4)} | ${fmt(v.wer, 4)} | ${fmt(o?.wer ?? NaN, 4)} | ${fmt(c?.wer ?? NaN, 4)} |`,
+          );
+        }
+      }
+    }
+    writeFileSync(OUT, JSON.stringify(report, null, 2));
+    console.log(`\nWritten: ${OUT}`);
+  } finally {
+    await redis.stop();
+    if (cleanup) rmSync(cleanup, { recursive: true, force: true });
   }
-  console.log(`\nworker event-loop delay (per process, whole run): ${loopDelays.join(' | ')}`);
-
-  // The hand-off format: what tesseract.js is given for a 300 dpi letter page.
-  const canvas = createCanvas(2550, 3300);
-  const ctx = canvas.getContext('2d');
-  ctx.fillStyle = 'white';
-  ctx.fillRect(0, 0, 2550, 3300);
-  ctx.fillStyle = 'black';
-  ctx.font = '40px sans-serif';
-  for (let y = 100; y < 3300; y += 60) ctx.fillText('The quick brown fox jumps over the lazy dog 0123456789', 100, y);
-  const rgba = ctx.getImageData(0, 0, 2550, 3300).data;
-  const pgm: number[] = [];
-  const png: number[] = [];
-  for (let i = 0; i < 5; i++) {
-    let t = performance.now();
-    rgbaToPgm(rgba, 2550, 3300);
-    pgm.push(performance.now() - t);
-    t = performance.now();
-    await canvas.encode('png');
-    png.push(performance.now() - t);
-  }
-  console.log(`image hand-off, 2550x3300 page: PGM ${median(pgm).toFixed(0)} ms, PNG ${median(png).toFixed(0)} ms (median of 5)`);
 }
 
 main().catch((error) => {

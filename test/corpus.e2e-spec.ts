@@ -43,6 +43,31 @@ function cer(got: string, want: string) {
     expect(cer(job.result!.text, readFileSync(join(CORPUS, 'gt', 'tesseract_phototest.txt'), 'utf8'))).toBeLessThanOrEqual(0.02);
   });
 
+  it('reads phototest turned three ways, and says how it was turned', async () => {
+    const want = readFileSync(join(CORPUS, 'gt', 'tesseract_phototest.txt'), 'utf8');
+    for (const [name, rotation] of [
+      ['rotated-180', 180],
+      ['rotated-L', 90],
+      ['rotated-R', 270],
+    ] as const) {
+      const { body } = await upload(stack.baseUrl, readFileSync(join(CORPUS, 'gt', `tesseract_phototest-${name}.pdf`)));
+      const job = await waitForJob(stack.baseUrl, body.id);
+      expect(job.status).toBe('completed');
+      expect(cer(job.result!.text, want)).toBeLessThanOrEqual(0.02);
+      expect(job.result!.pages[0].rotation).toBe(rotation);
+    }
+  });
+
+  it("reads a receipt's header before its totals", async () => {
+    const { body } = await upload(stack.baseUrl, readFileSync(join(CORPUS, 'gt', 'sroie_100.pdf')));
+    const job = await waitForJob(stack.baseUrl, body.id);
+    expect(job.status).toBe('completed');
+    const text = job.result!.text.toUpperCase();
+    expect(text.indexOf('SIMPLIFIED TAX INVOICE')).toBeGreaterThanOrEqual(0);
+    expect(text.indexOf('SIMPLIFIED TAX INVOICE')).toBeLessThan(text.indexOf('TOTAL'));
+    expect(job.result!.pages[0]).toMatchObject({ rotation: 0, dpi: 300 });
+  });
+
   it('reads a 352-page born-digital book from its text layer', async () => {
     const { body } = await upload(stack.baseUrl, readFileSync(join(CORPUS, 'hostile', 'pdfjs_freeculture.pdf')));
     const job = await waitForJob(stack.baseUrl, body.id);

@@ -275,7 +275,16 @@ export interface JobBody {
   result: null | {
     pageCount: number;
     text: string;
-    pages: { page: number; source: string; text: string; confidence: number | null; width: number; height: number }[];
+    pages: {
+      page: number;
+      source: string;
+      text: string;
+      confidence: number | null;
+      width: number;
+      height: number;
+      rotation?: number;
+      rotationMethod?: string;
+    }[];
   };
   [key: string]: unknown;
 }

@@ -66,6 +66,11 @@ describe.each(['local', 's3'] as const)('OCR jobs over HTTP (%s storage), with a
       [144, 432],
       [432, 144],
     ]);
+    // Turned 90 clockwise, so righted by 270; and how that was decided.
+    expect(job.result!.pages.map((p) => [p.rotation, p.rotationMethod])).toEqual([
+      [270, 'sideways-read'],
+      [180, 'osd'],
+    ]);
   });
 
   it('reads a born-digital page from its text layer without OCR', async () => {

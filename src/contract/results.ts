@@ -20,6 +20,17 @@ export interface Line {
   words: Word[];
 }
 
+/**
+ * How `rotation` was decided. `text-layer`: not OCR'd. `disabled`: orientation detection is
+ * off (OCR_DETECT_ORIENTATION=false). `confident-read`: the page read well as it stands, so
+ * nothing was checked. `sideways-read`: Tesseract read it well in lines running up or down
+ * the page, which give the turn. `osd-upright`: the read was poor, orientation detection (OSD) found the
+ * page upright. `osd`: OSD proposed a turn and the turned read was clearly better (the less
+ * sure OSD, the better it must be). `osd-unconfirmed`: OSD proposed a turn but the turned read was no better, so the
+ * page was kept as it stands.
+ */
+export type RotationMethod = 'text-layer' | 'disabled' | 'confident-read' | 'sideways-read' | 'osd-upright' | 'osd' | 'osd-unconfirmed';
+
 export interface PageResult {
   page: number;
   source: 'text' | 'ocr';
@@ -29,6 +40,7 @@ export interface PageResult {
   height: number;
   /** Degrees clockwise the page image was turned so that its text read upright; 0 for text-layer pages. */
   rotation: 0 | 90 | 180 | 270;
+  rotationMethod: RotationMethod;
   /** Resolution the page was rendered at for OCR; null for text-layer pages. */
   dpi: number | null;
   /** Languages the page was read with ("eng+fra"); null for text-layer pages. */

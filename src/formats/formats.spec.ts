@@ -14,6 +14,7 @@ function page(fields: Partial<PageResult>): PageResult {
     width: 144,
     height: 72,
     rotation: 0,
+    rotationMethod: 'confident-read',
     dpi: 300,
     language: 'eng+fra',
     lines: [

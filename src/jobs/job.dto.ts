@@ -5,7 +5,7 @@
  */
 import { ApiProperty, ApiPropertyOptional, ApiSchema } from '@nestjs/swagger';
 import type { ErrorBody } from '../contract/failures';
-import type { Box, DocumentResult, DocumentSummary, Line, PageResult, PageSummary, Word } from '../contract/results';
+import type { Box, DocumentResult, DocumentSummary, Line, PageResult, PageSummary, RotationMethod, Word } from '../contract/results';
 import { OCR_MODES, type OcrMode } from '../contract/queues';
 import type { JobStatus, JobView, WebhookStatus } from '../contract/job-view';
 
@@ -99,6 +99,13 @@ export class PageSummaryDto implements PageSummary {
     description: 'Degrees clockwise the page image was turned to read it upright; 0 for text-layer pages.',
   })
   rotation: 0 | 90 | 180 | 270;
+
+  @ApiProperty({
+    enum: ['text-layer', 'disabled', 'confident-read', 'sideways-read', 'osd-upright', 'osd', 'osd-unconfirmed'],
+    description:
+      "How `rotation` was decided. `confident-read`: the page read well as it stands; `sideways-read`: Tesseract read it well in lines running up or down the page, which give the turn; `osd-upright`: it read poorly and orientation detection found it upright; `osd`: orientation detection proposed a turn and the turned read was clearly better (the less sure the detection, the better the read must be); `osd-unconfirmed`: a turn was proposed but the turned read was no better, so the page was kept as it stands; `disabled`: OCR_DETECT_ORIENTATION=false; `text-layer`: not OCR'd.",
+  })
+  rotationMethod: RotationMethod;
 
   @ApiProperty({ type: 'number', nullable: true, description: 'Resolution the page was rendered at for OCR; null for text-layer pages.' })
   dpi: number | null;

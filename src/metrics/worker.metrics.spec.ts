@@ -16,7 +16,7 @@ describe('WorkerMetrics', () => {
   it('counts pages by source and observes render and OCR times only for rendered pages', async () => {
     const registry = new Registry();
     const metrics = new WorkerMetrics(registry);
-    metrics.pageDone('ocr', { renderMs: 200, ocrMs: 900 }, false);
+    metrics.pageDone('ocr', { openMs: 5, textLayerMs: 10, renderMs: 200, osdMs: 0, ocrMs: 900 }, false);
     metrics.pageDone('ocr', { renderMs: 100, ocrMs: 600 }, true);
     metrics.pageDone('text', { renderMs: null, ocrMs: null }, false);
     const read = await values(registry);
@@ -25,6 +25,9 @@ describe('WorkerMetrics', () => {
     expect(read('ocr_page_render_seconds_count')).toBe(2);
     expect(read('ocr_page_ocr_seconds_sum')).toBeCloseTo(1.5);
     expect(read('ocr_engine_restarts_total', { reason: 'recycle' })).toBe(1);
+    expect(read('ocr_page_stage_seconds_count', { stage: 'render' })).toBe(2);
+    expect(read('ocr_page_stage_seconds_count', { stage: 'osd' })).toBe(1);
+    expect(read('ocr_page_stage_seconds_sum', { stage: 'text_layer' })).toBeCloseTo(0.01);
   });
 
   it('counts a page timeout as a failure and as a replaced engine', async () => {

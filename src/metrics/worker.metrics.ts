@@ -8,12 +8,22 @@ const SECONDS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
  * What one worker process did. Page timings are measured inside the pool's threads and
  * come back with each page (prom-client lives on the main thread only).
  */
+/** A page's time by stage in its thread, in ms; null for stages it did not go through. */
+export interface StageTimings {
+  openMs?: number;
+  textLayerMs?: number | null;
+  renderMs: number | null;
+  osdMs?: number | null;
+  ocrMs: number | null;
+}
+
 @Injectable()
 export class WorkerMetrics {
   private readonly pages: Counter<'source'>;
   private readonly pageFailures: Counter<'code'>;
   private readonly render: Histogram;
   private readonly ocr: Histogram;
+  private readonly stages: Histogram<'stage'>;
   private readonly restarts: Counter<'reason'>;
   private readonly wait: Histogram<'queue'>;
   private readonly documents: Histogram;
@@ -36,6 +46,13 @@ export class WorkerMetrics {
     this.ocr = new Histogram({
       name: 'ocr_page_ocr_seconds',
       help: 'Time tesseract took to recognise a rendered page.',
+      buckets: SECONDS,
+      registers,
+    });
+    this.stages = new Histogram({
+      name: 'ocr_page_stage_seconds',
+      help: 'Time a page spent in each stage in its thread: open, text_layer, render, osd (orientation detection, only on pages that read poorly), ocr.',
+      labelNames: ['stage'],
       buckets: SECONDS,
       registers,
     });
@@ -66,10 +83,18 @@ export class WorkerMetrics {
     if (job.attemptsMade === 0) this.wait.observe({ queue }, Math.max(0, (job.processedOn ?? Date.now()) - job.timestamp) / 1000);
   }
 
-  pageDone(source: 'text' | 'ocr', timings: { renderMs: number | null; ocrMs: number | null }, engineRecycled: boolean) {
+  pageDone(source: 'text' | 'ocr', timings: StageTimings, engineRecycled: boolean) {
     this.pages.inc({ source });
     if (timings.renderMs !== null) this.render.observe(timings.renderMs / 1000);
     if (timings.ocrMs !== null) this.ocr.observe(timings.ocrMs / 1000);
+    const stages = {
+      open: timings.openMs,
+      text_layer: timings.textLayerMs,
+      render: timings.renderMs,
+      osd: timings.osdMs,
+      ocr: timings.ocrMs,
+    };
+    for (const [stage, ms] of Object.entries(stages)) if (ms !== null && ms !== undefined) this.stages.observe({ stage }, ms / 1000);
     if (engineRecycled) this.restarts.inc({ reason: 'recycle' });
   }
 

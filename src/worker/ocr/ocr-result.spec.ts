@@ -1,11 +1,18 @@
-import { linesFromBlocks, pageConfidence } from './ocr-result';
+import { Box } from '../../contract/results';
+import { isSideways, linesFromBlocks, pageConfidence, readingOrder, TessBlock } from './ocr-result';
+
+const word = (text: string, confidence: number, x0: number) => ({ text, confidence, bbox: { x0, y0: 300, x1: x0 + 150, y1: 350 } });
+const block = (text: string, bbox: Box): TessBlock => ({
+  bbox,
+  paragraphs: [{ lines: [{ text, confidence: 90, bbox, words: [{ text, confidence: 90, bbox }] }] }],
+});
+const box = (x0: number, y0: number, x1: number, y1: number) => ({ x0, y0, x1, y1 });
 
 describe('linesFromBlocks', () => {
-  const word = (text: string, confidence: number, x0: number) => ({ text, confidence, bbox: { x0, y0: 300, x1: x0 + 150, y1: 350 } });
-
   it('converts pixel boxes to points and drops empty words and lines', () => {
     const blocks = [
       {
+        bbox: box(0, 300, 450, 410),
         paragraphs: [
           {
             lines: [
@@ -28,17 +35,116 @@ describe('linesFromBlocks', () => {
     expect(pageConfidence(lines)).toBeCloseTo((95 * 2 + 85 * 5) / 7, 1);
   });
 
-  it('maps boxes read from an image turned by 180 degrees back onto the page', () => {
-    const blocks = [
-      { paragraphs: [{ lines: [{ text: 'Hi', confidence: 90, bbox: { x0: 0, y0: 0, x1: 150, y1: 50 }, words: [word('Hi', 90, 0)] }] }] },
-    ];
-    const [line] = linesFromBlocks(blocks, 1, { width: 1000, height: 500 });
-    expect(line.words[0].bbox).toEqual({ x0: 850, y0: 150, x1: 1000, y1: 200 });
-    expect(line.bbox).toEqual({ x0: 850, y0: 450, x1: 1000, y1: 500 });
+  // A 1000 x 500 page image with a word at its top-left corner (0,0)-(150,50), read turned.
+  // Where Tesseract sees it in the turned image: turned 90 clockwise, at the top-right corner of a 500 x 1000 image.
+  it.each([180, 90, 270] as const)('maps boxes read from the image turned by %i degrees back onto the page', (degrees) => {
+    const expected = box(0, 0, 150, 50);
+    const seen = {
+      180: box(850, 450, 1000, 500),
+      90: box(450, 0, 500, 150),
+      270: box(0, 850, 50, 1000),
+    }[degrees];
+    const [line] = linesFromBlocks([block('Hi', seen)], 1, { degrees, width: 1000, height: 500 });
+    expect(line.words[0].bbox).toEqual(expected);
+    expect(line.bbox).toEqual(expected);
   });
 
   it('has no confidence for a page without words', () => {
     expect(linesFromBlocks(null, 1)).toEqual([]);
     expect(pageConfidence([])).toBeNull();
+  });
+});
+
+describe('readingOrder', () => {
+  const text = (blocks: TessBlock[]) => readingOrder(blocks).map((b) => b.paragraphs[0].lines[0].text);
+
+  it('puts a header above a table first, whatever order Tesseract gave them in', () => {
+    const table = block('table', box(40, 530, 770, 1390));
+    const noise = block('noise', box(48, 1080, 73, 1190));
+    const header = block('header', box(107, 197, 696, 511));
+    const footer = block('footer', box(354, 1424, 754, 1449));
+    expect(text([noise, table, header, footer])).toEqual(['header', 'table', 'noise', 'footer']);
+  });
+
+  it('reads columns left to right, each top to bottom, between a title and a footer', () => {
+    const title = block('title', box(0, 0, 1000, 50));
+    const left1 = block('left1', box(0, 100, 480, 400));
+    const left2 = block('left2', box(0, 450, 480, 900));
+    const right1 = block('right1', box(520, 100, 1000, 600));
+    const right2 = block('right2', box(520, 650, 1000, 900));
+    const footer = block('footer', box(0, 950, 1000, 1000));
+    expect(text([right2, footer, right1, left2, title, left1])).toEqual(['title', 'left1', 'left2', 'right1', 'right2', 'footer']);
+  });
+
+  it('ends a pair of columns at a block spanning both', () => {
+    const topLeft = block('top-left', box(0, 0, 480, 300));
+    const topRight = block('top-right', box(520, 0, 1000, 300));
+    const figure = block('figure', box(0, 350, 1000, 450));
+    const bottomLeft = block('bottom-left', box(0, 500, 480, 900));
+    const bottomRight = block('bottom-right', box(520, 500, 1000, 900));
+    expect(text([bottomRight, figure, bottomLeft, topRight, topLeft])).toEqual([
+      'top-left',
+      'top-right',
+      'figure',
+      'bottom-left',
+      'bottom-right',
+    ]);
+  });
+});
+
+describe('isSideways', () => {
+  it('tells text running down the page from text across it', () => {
+    const across = linesFromBlocks([block('across', box(0, 0, 300, 40))], 1);
+    const down = linesFromBlocks([block('down', box(0, 0, 40, 300)), block('and', box(50, 0, 90, 200))], 1);
+    expect(isSideways(across)).toBe(false);
+    expect(isSideways(down)).toBe(true);
+    expect(isSideways([])).toBe(false);
+  });
+});
+
+describe('noise', () => {
+  const line = (words: [string, number][], y: number) => ({
+    text: words.map(([t]) => t).join(' '),
+    confidence: 50,
+    bbox: box(0, y, 500, y + 40),
+    words: words.map(([text, confidence], i) => ({ text, confidence, bbox: box(i * 100, y, i * 100 + 90, y + 40) })),
+  });
+
+  it('drops lines Tesseract doubts throughout and doubtful specks without a letter or digit', () => {
+    const blocks = [
+      {
+        bbox: box(0, 0, 500, 200),
+        paragraphs: [
+          {
+            lines: [
+              line(
+                [
+                  ['—_—', 10],
+                  [']2]', 30],
+                ],
+                0,
+              ),
+              line(
+                [
+                  ['TOTAL', 90],
+                  ['—', 20],
+                  ['o', 30],
+                  ['4.00', 88],
+                ],
+                50,
+              ),
+              line(
+                [
+                  ['Thank', 35],
+                  ['you', 38],
+                ],
+                100,
+              ),
+            ],
+          },
+        ],
+      },
+    ];
+    expect(linesFromBlocks(blocks, 1).map((l) => l.text)).toEqual(['TOTAL o 4.00']);
   });
 });

@@ -16,6 +16,7 @@ function ocrPage(page: number, text: string, fields: Partial<PageResult> = {}): 
     width: 200,
     height: 100,
     rotation: 0,
+    rotationMethod: 'confident-read',
     dpi: 300,
     language: 'eng',
     lines: [{ text, confidence: 90, bbox, words: [{ text, confidence: 90, bbox }] }],

@@ -10,9 +10,10 @@ import type { PDFDocumentProxy, PDFPageProxy } from 'pdfjs-dist/types/src/displa
 import type { FailureCode } from '../../contract/failures';
 import type { OcrMode } from '../../contract/queues';
 import { OcrEngine } from '../ocr/ocr-engine';
-import { linesFromBlocks, pageConfidence, TessBlock } from '../ocr/ocr-result';
+import { OrientationEvidence, PageReader, readUpright } from '../ocr/orientation';
+import { linesFromBlocks } from '../ocr/ocr-result';
 import { PageResult, round } from '../../contract/results';
-import { planRaster, rgbaToPgm, turnPgm } from './raster';
+import { Grey, planRaster, rgbaToPgm, turnGrey } from './raster';
 import { isUsableTextLayer, linesFromTextItems, TextItemLike } from './text-layer';
 
 export interface PdfThreadOptions {
@@ -22,6 +23,9 @@ export interface PdfThreadOptions {
   detectOrientation: boolean;
   /** Images with more pixels are skipped by pdf.js rather than decoded (see pool-task.ts). */
   maxImagePixels: number;
+  /** Page segmentation mode and Tesseract variables over the chosen ones, to measure levers in-process; the service sets none. */
+  psm?: string;
+  parameters?: Record<string, string>;
 }
 
 export interface InspectTask {
@@ -49,19 +53,23 @@ export type TaskFailure = { ok: false; code: FailureCode; message: string };
 export type InspectOutcome = { ok: true; pageCount: number } | TaskFailure;
 /** Measured here, in the thread; null when the page was not rendered (read from its text layer). */
 export interface PageTimings {
+  /** Opening the document (cached per thread: near zero after its first page) and the page. */
+  openMs: number;
+  /** Reading the text layer; null when the page is OCR'd without looking (ocr=always). */
+  textLayerMs: number | null;
   renderMs: number | null;
+  /** Orientation detection; 0 when the first read was good enough to skip it. */
+  osdMs: number | null;
   ocrMs: number | null;
 }
 export type ImageOutcome = { ok: true; png: Uint8Array } | TaskFailure;
-export type PageOutcome = { ok: true; result: PageResult; timings: PageTimings; engineRecycled: boolean } | TaskFailure;
-
-/** Below this mean word confidence a page may be upside down. */
-const UPSIDE_DOWN_SUSPECT = 70;
+export type PageOutcome =
+  { ok: true; result: PageResult; timings: PageTimings; orientation: OrientationEvidence | null; engineRecycled: boolean } | TaskFailure;
 
 type PdfJs = typeof import('pdfjs-dist/legacy/build/pdf.mjs');
 
 const options = workerData as PdfThreadOptions;
-const engine = new OcrEngine(options.langPath, options.recyclePages, options.detectOrientation);
+const engine = new OcrEngine(options.langPath, options.recyclePages, options.detectOrientation, options.psm as never, options.parameters);
 // Load the model while the thread waits for its first page (the inspection thread never OCRs).
 if (options.warmUpLanguages) engine.warmUp(options.warmUpLanguages).catch(() => undefined);
 
@@ -116,11 +124,15 @@ export async function inspect(task: InspectTask): Promise<InspectOutcome> {
 }
 
 export async function processPage(task: PageTask): Promise<PageOutcome> {
+  const openStart = performance.now();
+  let openMs: number;
+  let textLayerMs: number | null = null;
   let doc: PDFDocumentProxy;
   let page: PDFPageProxy;
   try {
     doc = await openDocument(task.path);
     page = await doc.getPage(task.page);
+    openMs = performance.now() - openStart;
   } catch (error) {
     const failure = documentFailure(error);
     return failure.code === 'pdf_invalid'
@@ -134,12 +146,14 @@ export async function processPage(task: PageTask): Promise<PageOutcome> {
 
     if (task.ocr !== 'always') {
       const pdfjs = await pdfjsReady;
+      const textStart = performance.now();
       const content = await page.getTextContent();
       const items: TextItemLike[] = content.items
         .filter((item) => 'str' in item)
         .map((item) => ({ ...item, transform: pdfjs.Util.transform(viewport.transform, item.transform) }));
       const lines = linesFromTextItems(items);
       const text = lines.map((l) => l.text).join('\n');
+      textLayerMs = performance.now() - textStart;
       if (task.ocr === 'never' || isUsableTextLayer(text)) {
         const result: PageResult = {
           page: task.page,
@@ -149,11 +163,13 @@ export async function processPage(task: PageTask): Promise<PageOutcome> {
           width,
           height,
           rotation: 0,
+          rotationMethod: 'text-layer',
           dpi: null,
           language: null,
           lines,
         };
-        return { ok: true, result, timings: { renderMs: null, ocrMs: null }, engineRecycled: false };
+        const timings = { openMs, textLayerMs, renderMs: null, osdMs: null, ocrMs: null };
+        return { ok: true, result, timings, orientation: null, engineRecycled: false };
       }
     }
 
@@ -168,26 +184,20 @@ export async function processPage(task: PageTask): Promise<PageOutcome> {
     const renderStart = performance.now();
     const image = await renderGrey(doc, page, plan.scale, plan.width, plan.height);
     const dpi = plan.scale * 72;
-    const ocrStart = performance.now();
     const recycledBefore = engine.recycled;
-    let lines = linesFromBlocks((await engine.recognize(image, task.languages, dpi)).blocks as unknown as TessBlock[], plan.scale);
-    let confidence = pageConfidence(lines);
-    // OSD turns sideways pages inside Tesseract and reports nothing back; only the 180-degree retry is known here.
-    let rotation: PageResult['rotation'] = 0;
-    if (confidence !== null && confidence < UPSIDE_DOWN_SUSPECT) {
-      // OSD needs a fair amount of text to tell upside down from upright; a poor read of a
-      // short page earns one more try the other way up (a byte reversal, no re-render).
-      const size = { width: plan.width, height: plan.height };
-      const turnedImage = turnPgm(image, plan.width, plan.height);
-      const turned = linesFromBlocks(
-        (await engine.recognize(turnedImage, task.languages, dpi)).blocks as unknown as TessBlock[],
-        plan.scale,
-        size,
-      );
-      const turnedConfidence = pageConfidence(turned);
-      if (turnedConfidence !== null && turnedConfidence > confidence + 10) [lines, confidence, rotation] = [turned, turnedConfidence, 180];
-    }
-    const timings = { renderMs: ocrStart - renderStart, ocrMs: performance.now() - ocrStart };
+    const ocrStart = performance.now();
+    const reader: PageReader = {
+      read: async (degrees) => {
+        const turned = turnGrey(image, degrees);
+        const blocks = await engine.recognize(turned.pgm, task.languages, dpi);
+        return linesFromBlocks(blocks, plan.scale, { degrees, width: image.width, height: image.height });
+      },
+      detect: () => engine.detectOrientation(image.pgm, dpi),
+    };
+    const read = await readUpright(reader, engine.osd);
+    const { lines, confidence, rotation, rotationMethod } = read;
+    const renderMs = ocrStart - renderStart;
+    const timings = { openMs, textLayerMs, renderMs, osdMs: read.osdMs, ocrMs: performance.now() - ocrStart - read.osdMs };
     const text = lines.map((l) => l.text).join('\n');
     const result: PageResult = {
       page: task.page,
@@ -197,11 +207,12 @@ export async function processPage(task: PageTask): Promise<PageOutcome> {
       width,
       height,
       rotation,
+      rotationMethod,
       dpi: round(dpi),
       language: task.languages,
       lines,
     };
-    return { ok: true, result, timings, engineRecycled: engine.recycled > recycledBefore };
+    return { ok: true, result, timings, orientation: read.evidence, engineRecycled: engine.recycled > recycledBefore };
   } finally {
     page.cleanup();
   }
@@ -246,7 +257,7 @@ export async function renderImage(task: ImageTask): Promise<ImageOutcome> {
   }
 }
 
-async function renderGrey(doc: PDFDocumentProxy, page: PDFPageProxy, scale: number, width: number, height: number) {
+async function renderGrey(doc: PDFDocumentProxy, page: PDFPageProxy, scale: number, width: number, height: number): Promise<Grey> {
   const factory = (doc as unknown as { canvasFactory: CanvasFactory }).canvasFactory;
   const target = factory.create(width, height);
   try {
@@ -257,7 +268,7 @@ async function renderGrey(doc: PDFDocumentProxy, page: PDFPageProxy, scale: numb
       background: 'white',
     }).promise;
     const pixels = target.context.getImageData(0, 0, width, height);
-    return rgbaToPgm(pixels.data, width, height);
+    return { pgm: rgbaToPgm(pixels.data, width, height), width, height };
   } finally {
     factory.destroy(target);
   }

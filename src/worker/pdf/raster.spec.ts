@@ -1,4 +1,4 @@
-import { planRaster, rgbaToPgm, turnPgm } from './raster';
+import { planRaster, rgbaToPgm, turnGrey } from './raster';
 
 describe('planRaster', () => {
   it('renders a letter page at the requested resolution', () => {
@@ -16,11 +16,22 @@ describe('planRaster', () => {
   });
 });
 
-describe('turnPgm', () => {
-  it('turns the pixels by 180 degrees and keeps the header', () => {
-    const pgm = Buffer.concat([Buffer.from('P5\n2 2\n255\n'), Buffer.from([1, 2, 3, 4])]);
-    expect([...turnPgm(pgm, 2, 2)]).toEqual([...Buffer.from('P5\n2 2\n255\n'), 4, 3, 2, 1]);
-    expect([...pgm.subarray(-4)]).toEqual([1, 2, 3, 4]);
+describe('turnGrey', () => {
+  // 3 x 2 pixels:  1 2 3
+  //                4 5 6
+  const image = { pgm: Buffer.concat([Buffer.from('P5\n3 2\n255\n'), Buffer.from([1, 2, 3, 4, 5, 6])]), width: 3, height: 2 };
+  const pixels = (pgm: Buffer) => [...pgm.subarray(pgm.length - 6)];
+
+  it.each([
+    [90, 'P5\n2 3\n255\n', [4, 1, 5, 2, 6, 3]],
+    [180, 'P5\n3 2\n255\n', [6, 5, 4, 3, 2, 1]],
+    [270, 'P5\n2 3\n255\n', [3, 6, 2, 5, 1, 4]],
+  ] as const)('turns the pixels clockwise by %i degrees and writes the new size', (degrees, header, expected) => {
+    const turned = turnGrey(image, degrees);
+    expect(turned.pgm.subarray(0, header.length).toString('ascii')).toBe(header);
+    expect(pixels(turned.pgm)).toEqual(expected);
+    expect([turned.width, turned.height]).toEqual(degrees === 180 ? [3, 2] : [2, 3]);
+    expect(pixels(image.pgm)).toEqual([1, 2, 3, 4, 5, 6]);
   });
 });
 
