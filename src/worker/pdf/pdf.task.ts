@@ -239,25 +239,31 @@ export async function renderImage(task: ImageTask): Promise<ImageOutcome> {
         message: `Page ${task.page} would be ${task.width} x ${height} pixels, more than OCR_MAX_PIXELS; ask for a narrower image.`,
       };
     }
-    const factory = (doc as unknown as { canvasFactory: CanvasFactory }).canvasFactory;
-    const target = factory.create(task.width, height);
-    try {
-      await page.render({
-        canvas: target.canvas as never,
-        canvasContext: target.context as never,
-        viewport: page.getViewport({ scale }),
-        background: 'white',
-      }).promise;
-      return { ok: true, png: await (target.canvas as { encode(format: 'png'): Promise<Buffer> }).encode('png') };
-    } finally {
-      factory.destroy(target);
-    }
+    const png = await paint(doc, page, scale, task.width, height, (target) =>
+      (target.canvas as { encode(format: 'png'): Promise<Buffer> }).encode('png'),
+    );
+    return { ok: true, png };
   } finally {
     page.cleanup();
   }
 }
 
 async function renderGrey(doc: PDFDocumentProxy, page: PDFPageProxy, scale: number, width: number, height: number): Promise<Grey> {
+  const pgm = await paint(doc, page, scale, width, height, (target) =>
+    rgbaToPgm(target.context.getImageData(0, 0, width, height).data, width, height),
+  );
+  return { pgm, width, height };
+}
+
+/** Paints the page on a white canvas of the document's factory, reads it with `read`, and frees the canvas. */
+async function paint<T>(
+  doc: PDFDocumentProxy,
+  page: PDFPageProxy,
+  scale: number,
+  width: number,
+  height: number,
+  read: (target: CanvasAndContext) => T | Promise<T>,
+): Promise<T> {
   const factory = (doc as unknown as { canvasFactory: CanvasFactory }).canvasFactory;
   const target = factory.create(width, height);
   try {
@@ -267,8 +273,7 @@ async function renderGrey(doc: PDFDocumentProxy, page: PDFPageProxy, scale: numb
       viewport: page.getViewport({ scale }),
       background: 'white',
     }).promise;
-    const pixels = target.context.getImageData(0, 0, width, height);
-    return { pgm: rgbaToPgm(pixels.data, width, height), width, height };
+    return await read(target);
   } finally {
     factory.destroy(target);
   }
