@@ -2,21 +2,19 @@
  * The queue dashboard in a real browser: Debian's chromium, driven by playwright-core.
  * In CI the browser must be there (.ci/run installs it); elsewhere the spec skips without it.
  */
-import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { scryptHash } from '../src/config/secret';
 import { digitalPdf } from './fixtures';
+import { browserPresent, launchChromium } from './browser';
 import { Stack, startStack, until, upload, waitForJob } from './harness';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ARTIFACTS = join(__dirname, '..', 'test-artifacts');
 const USER = 'ops';
 const PASSWORD = 'correct horse battery staple';
 
-const present = existsSync(CHROMIUM);
-if (!present && process.env.CI) throw new Error(`No browser at ${CHROMIUM}: install Debian's chromium package (.ci/run does).`);
-if (!present) console.warn(`Dashboard browser checks skipped: no browser at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH).`);
+const present = browserPresent('Dashboard browser checks');
 
 (present ? describe : describe.skip)('the queue dashboard, in a browser', () => {
   let stack: Stack;
@@ -26,19 +24,7 @@ if (!present) console.warn(`Dashboard browser checks skipped: no browser at ${CH
   beforeAll(async () => {
     // The password as an operator would configure it in production: a scrypt hash.
     stack = await startStack({ env: { ADMIN_USER: USER, ADMIN_PASSWORD: await scryptHash(PASSWORD) } });
-    // Playwright gives every launch a fresh profile (user data) folder of its own.
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-      ],
-    });
+    browser = await launchChromium();
     const { body } = await upload(stack.baseUrl, await digitalPdf());
     jobId = body.id;
     expect((await waitForJob(stack.baseUrl, jobId)).status).toBe('completed');

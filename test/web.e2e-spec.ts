@@ -5,13 +5,13 @@
  * In CI the browser must be there (.ci/run installs it); elsewhere the spec skips without it.
  */
 import axe from 'axe-core';
-import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Browser, type BrowserContext, chromium, type Page as Tab } from 'playwright-core';
+import { type Browser, type BrowserContext, type Page as Tab } from 'playwright-core';
 import { DIGITAL_LINES, mixedPdf, truncatedPdf } from './fixtures';
+import { browserPresent, launchChromium } from './browser';
 import { Stack, startStack, upload, waitForJob } from './harness';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ARTIFACTS = join(__dirname, '..', 'test-artifacts');
 const LIMIT = 200_000;
 
@@ -35,9 +35,7 @@ interface AxeViolation {
   nodes: { target: string[] }[];
 }
 
-const present = existsSync(CHROMIUM);
-if (!present && process.env.CI) throw new Error(`No browser at ${CHROMIUM}: install Debian's chromium package (.ci/run does).`);
-if (!present) console.warn(`Web page browser checks skipped: no browser at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH).`);
+const present = browserPresent('Web page browser checks');
 
 /** Everything a page reports that should never happen: script errors and CSP refusals. */
 function watch(tab: Tab) {
@@ -70,20 +68,7 @@ async function seriousViolations(tab: Tab): Promise<AxeViolation[]> {
   beforeAll(async () => {
     // A small upload limit, to see the page report the API's 413.
     [stack, pdf] = await Promise.all([startStack({ env: { MAX_UPLOAD_BYTES: String(LIMIT) } }), mixedPdf()]);
-    // Playwright gives every launch a fresh profile (user data) folder of its own.
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
     context = await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
     tab = await context.newPage();
     problems = watch(tab);
@@ -275,10 +260,7 @@ async function seriousViolations(tab: Tab): Promise<AxeViolation[]> {
   beforeAll(async () => {
     // No worker: the job stays queued, which is all this needs.
     stack = await startStack({ workers: 0, env: { API_KEYS: KEY } });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking'],
-    });
+    browser = await launchChromium();
   });
 
   afterAll(async () => {
