@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { load } from 'js-yaml';
+import { parse } from 'yaml';
 import { freePort, runHealthcheck, startProcess, startRedis, until } from './harness';
 
 interface ComposeService {
@@ -15,7 +15,7 @@ interface ComposeService {
 }
 
 describe('docker-compose.yml', () => {
-  const compose = load(readFileSync(join(__dirname, '..', 'docker-compose.yml'), 'utf8')) as { services: Record<string, ComposeService> };
+  const compose = parse(readFileSync(join(__dirname, '..', 'docker-compose.yml'), 'utf8')) as { services: Record<string, ComposeService> };
   const { api, worker, redis } = compose.services;
   const names = (service: ComposeService) => (service.environment ?? []).map((e) => e.split('=')[0]);
 
