@@ -37,6 +37,8 @@ describe.each(['local', 's3'] as const)('storage backend: %s', (kind) => {
     await backend.put('results/a.json', '{"a":1}');
     expect(await text(backend, 'results/a.json')).toBe('{"a":1}');
     expect(await backend.get('results/missing.json')).toBeNull();
+    expect(await backend.exists('results/a.json')).toBe(true);
+    expect(await backend.exists('results/missing.json')).toBe(false);
     expect(await backend.open('results/missing.json')).toBeNull();
 
     const opened = await backend.open('results/a.json');

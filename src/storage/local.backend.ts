@@ -49,6 +49,11 @@ export class LocalBackend implements StorageBackend {
     }
   }
 
+  async exists(key: string) {
+    const info = await stat(this.path(key)).catch((error: unknown) => (missing(error) ? null : Promise.reject(error)));
+    return info?.isFile() ?? false;
+  }
+
   async get(key: string) {
     try {
       return await readFile(this.path(key));

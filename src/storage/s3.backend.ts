@@ -2,6 +2,7 @@ import {
   DeleteObjectsCommand,
   GetObjectCommand,
   HeadBucketCommand,
+  HeadObjectCommand,
   ListObjectsV2Command,
   NoSuchKey,
   PutObjectCommand,
@@ -58,6 +59,16 @@ export class S3Backend implements StorageBackend {
       params: { Bucket: this.settings.bucket, Key: this.key(key), Body: createReadStream(path) },
     }).done();
     await rm(path, { force: true });
+  }
+
+  async exists(key: string) {
+    try {
+      await this.client.send(new HeadObjectCommand({ Bucket: this.settings.bucket, Key: this.key(key) }));
+      return true;
+    } catch (error) {
+      if (notFound(error)) return false;
+      throw error;
+    }
   }
 
   async get(key: string) {

@@ -19,6 +19,7 @@ export interface StorageBackend {
   put(key: string, body: Buffer | string): Promise<void>;
   /** Streams a local file into `key` without holding it in memory. */
   putFile(key: string, path: string): Promise<void>;
+  exists(key: string): Promise<boolean>;
   get(key: string): Promise<Buffer | null>;
   open(key: string): Promise<StoredObject | null>;
   /** Copies `key` into the local file `path`; false when there is no such object. */

@@ -90,10 +90,8 @@ export class StorageService implements OnModuleInit, OnApplicationShutdown {
   }
 
   /** Whether something is stored under `key`. */
-  async exists(key: string) {
-    const object = await this.backend.open(key);
-    object?.body.destroy();
-    return object !== null;
+  exists(key: string) {
+    return this.backend.exists(key);
   }
 
   async readJson<T>(key: string): Promise<T | null> {
