@@ -11,7 +11,7 @@ export interface paths {
         put?: never;
         /**
          * Upload a PDF to OCR
-         * @description As `multipart/form-data` (the PDF in the part `file`, options as fields) or as the raw body with `Content-Type: application/pdf` (options as query parameters). Same limits either way.
+         * @description As `multipart/form-data` (the PDF in the part `file`, options as fields), as the raw body with `Content-Type: application/pdf` (options as query parameters), or by reference: `application/json` with `url` (https, or `s3://` in the server's bucket) and the options as fields. Same limits and checks every way.
          */
         post: operations["createJob"];
         delete?: never;
@@ -211,6 +211,64 @@ export interface components {
              * @example 3600
              */
             retention?: number;
+            /**
+             * Format: uri
+             * @description Where to PUT the output once the job completes: a presigned URL of your bucket, say. Sent before the webhook, with `Content-Type` and `Content-Length` and no redirects followed; retried like webhooks. The same address rules as `callbackUrl`. Never shown back: the job shows only `output`, how the delivery went.
+             * @example https://my-bucket.s3.amazonaws.com/ocr/out.pdf?X-Amz-Signature=...
+             */
+            outputUrl?: string;
+            /**
+             * @description The format PUT to `outputUrl`: the searchable PDF by default.
+             * @default pdf
+             * @enum {string}
+             */
+            outputFormat?: "json" | "txt" | "hocr" | "alto" | "pdf";
+        };
+        JobFromUrl: {
+            /**
+             * @description Tesseract language codes joined by `+`. Default `OCR_LANGUAGES`.
+             * @example eng+fra
+             */
+            languages?: string;
+            /**
+             * @description Pages to process, e.g. `1-3,7` or `5-` (to the end). Default: all.
+             * @example 1-3,7
+             */
+            pages?: string;
+            /**
+             * @description `auto`: the text layer where usable, OCR for the rest; `always`: OCR every page; `never`: text layer only.
+             * @default auto
+             * @enum {string}
+             */
+            ocr?: "auto" | "always" | "never";
+            /**
+             * Format: uri
+             * @description Where to POST the job when it completes, fails or is cancelled, signed with `X-Ocr-Signature`. https only (http where `WEBHOOK_ALLOW_HTTP`); hosts that resolve to private, loopback or link-local addresses are refused unless `WEBHOOK_ALLOW_PRIVATE`. Needs `WEBHOOK_SECRET` on the server.
+             * @example https://example.com/hooks/ocr
+             */
+            callbackUrl?: string;
+            /**
+             * @description Seconds to keep the job and its files once it has finished. Default `RESULT_TTL_SECONDS`, at most `MAX_RETENTION_SECONDS`.
+             * @example 3600
+             */
+            retention?: number;
+            /**
+             * Format: uri
+             * @description Where to PUT the output once the job completes: a presigned URL of your bucket, say. Sent before the webhook, with `Content-Type` and `Content-Length` and no redirects followed; retried like webhooks. The same address rules as `callbackUrl`. Never shown back: the job shows only `output`, how the delivery went.
+             * @example https://my-bucket.s3.amazonaws.com/ocr/out.pdf?X-Amz-Signature=...
+             */
+            outputUrl?: string;
+            /**
+             * @description The format PUT to `outputUrl`: the searchable PDF by default.
+             * @default pdf
+             * @enum {string}
+             */
+            outputFormat?: "json" | "txt" | "hocr" | "alto" | "pdf";
+            /**
+             * @description The PDF to read: an `https` URL, fetched by the API (redirects followed, each host checked like `callbackUrl`; within `SOURCE_TIMEOUT_MS` and `MAX_UPLOAD_BYTES`), or `s3://bucket/key` of an object in the bucket of `STORAGE_URL` under `S3_INPUT_PREFIX`, copied inside the bucket.
+             * @example https://example.com/scans/invoice.pdf
+             */
+            url: string;
         };
         Progress: {
             /** @description Null until a worker has opened the document. */
@@ -283,6 +341,28 @@ export interface components {
              */
             deliveredAt: string | null;
         };
+        OutputDelivery: {
+            /** @enum {string} */
+            format: "json" | "txt" | "hocr" | "alto" | "pdf";
+            /**
+             * @description `waiting` until the job completes, `pending` while it is sent and retried, then `delivered` or `failed` (attempts used up); `skipped` when the job did not complete.
+             * @enum {string}
+             */
+            status: "waiting" | "pending" | "delivered" | "failed" | "skipped";
+            /** @description PUT attempts made so far. */
+            attempts: number;
+            /** @description The receiver's HTTP status at the last attempt; null if it did not answer. */
+            lastStatus: number | null;
+            /** @description Why the last attempt got no answer. */
+            lastError: string | null;
+            /** Format: date-time */
+            lastAttemptAt: string | null;
+            /**
+             * Format: date-time
+             * @description When a 2xx answer was received.
+             */
+            deliveredAt: string | null;
+        };
         Job: {
             /** Format: uuid */
             id: string;
@@ -315,6 +395,8 @@ export interface components {
             estimatedDoneAt: string | null;
             /** @description The delivery of the webhook, when the job has a `callbackUrl`. */
             webhook: components["schemas"]["WebhookDelivery"] | null;
+            /** @description The delivery of the output, when the job has an `outputUrl`. */
+            output: components["schemas"]["OutputDelivery"] | null;
         };
         Box: {
             x0: number;
@@ -412,6 +494,10 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description Raw uploads (`Content-Type: application/pdf`) only: as the form field. */
+                outputFormat?: "json" | "txt" | "hocr" | "alto" | "pdf";
+                /** @description Raw uploads (`Content-Type: application/pdf`) only: as the form field. */
+                outputUrl?: string;
+                /** @description Raw uploads (`Content-Type: application/pdf`) only: as the form field. */
                 retention?: number;
                 /** @description Raw uploads (`Content-Type: application/pdf`) only: as the form field. */
                 callbackUrl?: string;
@@ -433,6 +519,7 @@ export interface operations {
             content: {
                 "multipart/form-data": components["schemas"]["Upload"];
                 "application/pdf": Blob;
+                "application/json": components["schemas"]["JobFromUrl"];
             };
         };
         responses: {
@@ -462,7 +549,7 @@ export interface operations {
                     "application/json": components["schemas"]["Job"];
                 };
             };
-            /** @description `code`: `file_missing`, `invalid_pages`, `unsupported_language`, `invalid_option`, `callback_url_not_allowed` */
+            /** @description `code`: `file_missing`, `invalid_pages`, `unsupported_language`, `invalid_option`, `invalid_json`, `callback_url_not_allowed`, `url_not_allowed`, `output_url_not_allowed` */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -489,7 +576,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description `code`: `file_too_large` */
+            /** @description `code`: `file_too_large`, `json_too_large` */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -507,7 +594,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description `code`: `pdf_empty`, `idempotency_key_reused` */
+            /** @description `code`: `pdf_empty`, `url_unavailable`, `idempotency_key_reused` */
             422: {
                 headers: {
                     [name: string]: unknown;

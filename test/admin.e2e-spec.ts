@@ -66,7 +66,9 @@ const present = browserPresent('Dashboard browser checks');
     try {
       const page = await context.newPage();
       expect((await page.goto(`${stack.baseUrl}/admin/queues`))?.status()).toBe(200);
-      for (const queue of ['documents', 'pages']) await page.getByRole('link', { name: queue, exact: true }).waitFor();
+      // The sidebar's links: the overview lists the same queues again once their counts load.
+      const sidebar = page.locator('#bull-board-sidebar');
+      for (const queue of ['documents', 'pages']) await sidebar.getByRole('link', { name: queue, exact: true }).waitFor();
 
       await page.goto(`${stack.baseUrl}/admin/queues/queue/documents?status=completed`);
       await page.getByText(jobId, { exact: true }).waitFor();

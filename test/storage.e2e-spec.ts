@@ -20,7 +20,7 @@ describe.each(['local', 's3'] as const)('storage backend: %s', (kind) => {
       const s3 = await startS3();
       stopS3 = s3.stop;
       backend = new S3Backend(
-        { bucket: s3.bucket, prefix: 'deploy-a', endpoint: s3.endpoint, region: 'us-east-1', forcePathStyle: true },
+        { bucket: s3.bucket, prefix: 'deploy-a', endpoint: s3.endpoint, region: 'us-east-1', forcePathStyle: true, inputPrefix: 'inputs/' },
         { credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } },
       );
     }

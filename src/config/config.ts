@@ -38,7 +38,13 @@ const schema = z.object({
     .enum(['true', 'false'])
     .default('false')
     .transform((v) => v === 'true'),
+  // Keys a client may name as `url: "s3://bucket/key"`: in STORAGE_URL's bucket, under this prefix.
+  S3_INPUT_PREFIX: z
+    .string()
+    .regex(/^([^/\s]+\/)*$/, 'expected "" or a prefix ending in "/", such as "inputs/"')
+    .default('inputs/'),
   MAX_UPLOAD_BYTES: int(1).default(50 * 1024 * 1024),
+  SOURCE_TIMEOUT_MS: int(1000).default(120_000),
   MAX_PAGES: int(1).default(500),
   OCR_LANGUAGES: languageList.default('eng'),
   OCR_CONCURRENCY: int(1).default(usableCpus()),
@@ -159,6 +165,8 @@ export interface S3Settings {
   bucket: string;
   /** Key prefix inside the bucket, without a trailing "/" ('' for none). */
   prefix: string;
+  /** Where in the bucket clients may point `url: "s3://..."` ('' for anywhere but the service's own keys). */
+  inputPrefix: string;
   endpoint?: string;
   region: string;
   forcePathStyle: boolean;
@@ -186,6 +194,8 @@ export class AppConfig {
   /** The bucket of STORAGE_URL; null keeps documents in STORAGE_DIR. */
   readonly s3: S3Settings | null;
   readonly maxUploadBytes: number;
+  /** How long the API may take to fetch a job's `url`. */
+  readonly sourceTimeoutMs: number;
   readonly maxPages: number;
   readonly ocrLanguages: string;
   readonly ocrConcurrency: number;
@@ -221,6 +231,10 @@ export class AppConfig {
   readonly maxQueuedPages: number;
   /** Pages one API key may have queued or running; 0 turns the check off. */
   readonly maxPagesInFlightPerKey: number;
+  /**
+   * Webhooks, and the rules for every URL a client gives (`callbackUrl`, `url`, `outputUrl`):
+   * allowPrivate and allowHttp apply to all three; attempts, backoff and timeout to every delivery.
+   */
   readonly webhooks: {
     /** Signs every delivery; without it `callbackUrl` is refused. */
     secret: string | null;
@@ -249,12 +263,14 @@ export class AppConfig {
       ? {
           bucket: bucket[1],
           prefix: bucket[2].replace(/\/+$/, ''),
+          inputPrefix: values.S3_INPUT_PREFIX,
           endpoint: values.S3_ENDPOINT,
           region: values.S3_REGION,
           forcePathStyle: values.S3_FORCE_PATH_STYLE,
         }
       : null;
     this.maxUploadBytes = values.MAX_UPLOAD_BYTES;
+    this.sourceTimeoutMs = values.SOURCE_TIMEOUT_MS;
     this.maxPages = values.MAX_PAGES;
     this.ocrLanguages = values.OCR_LANGUAGES;
     this.ocrConcurrency = values.OCR_CONCURRENCY;

@@ -15,3 +15,4 @@ export const FINAL_STATUSES: readonly JobStatus[] = ['completed', 'failed', 'can
 export const jobEventsKey = (prefix: string, documentId: string) => `${prefix}:ocr:events:${documentId}`;
 export const jobEventsChannel = (prefix: string) => `${prefix}:ocr:events`;
 export const webhookStatusKey = (prefix: string, documentId: string) => `${prefix}:ocr:webhook:${documentId}`;
+export const outputStatusKey = (prefix: string, documentId: string) => `${prefix}:ocr:output:${documentId}`;

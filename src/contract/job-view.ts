@@ -1,5 +1,6 @@
 import type { Job } from 'bullmq';
 import { decodeFailure, ErrorBody, publicFailure } from './failures';
+import type { ResultFormat } from './formats';
 import type { DocumentJobData } from './queues';
 import type { DocumentSummary, PageSummary } from './results';
 
@@ -17,6 +18,8 @@ export interface CancelledDocument {
   pageNumbers?: number[];
   retention?: number;
   callbackUrl?: string;
+  /** The job had an outputUrl, which now gets nothing. */
+  outputFormat?: ResultFormat;
   /** Set by DELETE: the files are gone. */
   purged?: boolean;
 }
@@ -31,6 +34,27 @@ export interface WebhookStatus {
   lastError: string | null;
   lastAttemptAt: string | null;
   deliveredAt: string | null;
+}
+
+/**
+ * The delivery of a job's output to its outputUrl: `waiting` until the job completes,
+ * `pending` while it is being sent (and retried), then `delivered` or `failed`; `skipped`
+ * when the job did not complete.
+ */
+export interface OutputStatus {
+  format: ResultFormat;
+  status: 'waiting' | 'pending' | 'delivered' | 'failed' | 'skipped';
+  attempts: number;
+  /** HTTP status of the last attempt; null if it got no answer. */
+  lastStatus: number | null;
+  lastError: string | null;
+  lastAttemptAt: string | null;
+  deliveredAt: string | null;
+}
+
+/** An output with no attempt made yet. */
+export function unsentOutput(format: ResultFormat, status: OutputStatus['status']): OutputStatus {
+  return { format, status, attempts: 0, lastStatus: null, lastError: null, lastAttemptAt: null, deliveredAt: null };
 }
 
 /** The job's result: complete, or the pages finished so far (`partial`) while it runs or after it stopped. */
@@ -57,6 +81,8 @@ export interface JobView {
   /** An estimate from the pages ahead and the pages per minute the workers do now; null once finished. */
   estimatedDoneAt: string | null;
   webhook: WebhookStatus | null;
+  /** The delivery to outputUrl, when the job has one (the URL itself is never shown: it may carry a signature). */
+  output: OutputStatus | null;
 }
 
 const iso = (ms: number | null | undefined) => (ms ? new Date(ms).toISOString() : null);
@@ -92,6 +118,7 @@ export function jobView(job: Job<DocumentJobData>, state: string, pagesDone: num
     queuePosition: null,
     estimatedDoneAt: null,
     webhook: null,
+    output: null,
   };
 }
 
@@ -110,5 +137,6 @@ export function cancelledView(id: string, record: CancelledDocument): JobView {
     queuePosition: null,
     estimatedDoneAt: null,
     webhook: null,
+    output: null,
   };
 }

@@ -1,5 +1,6 @@
 import { InjectQueue } from '@nestjs/bullmq';
 import type { JobsOptions, Queue } from 'bullmq';
+import type { ResultFormat } from './formats';
 
 /** Queue and job names shared by the API and the worker. */
 export const DOCUMENTS_QUEUE = 'documents';
@@ -14,6 +15,8 @@ export const MAX_IMAGE_WIDTH = 2000;
 export const DEFAULT_IMAGE_WIDTH = 1000;
 export const WEBHOOKS_QUEUE = 'webhooks';
 export const WEBHOOK_JOB = 'webhook';
+/** A finished document's output, PUT to the job's outputUrl; it goes on the webhooks queue, before the webhook. */
+export const OUTPUT_JOB = 'output';
 
 export const OCR_MODES = ['auto', 'always', 'never'] as const;
 export type OcrMode = (typeof OCR_MODES)[number];
@@ -38,6 +41,9 @@ export interface DocumentJobData {
   retention?: number;
   /** Where the final status is POSTed; checked at upload and again at each delivery. */
   callbackUrl?: string;
+  /** Where the output in `outputFormat` is PUT once the job completes (a presigned URL, say); never shown back. */
+  outputUrl?: string;
+  outputFormat?: ResultFormat;
 }
 
 /** What a finished document job returns; the result itself goes to storage. */
@@ -79,10 +85,21 @@ export interface WebhookJobData {
   retention: number;
 }
 
+/** A completed document's output to PUT to its outputUrl; then its webhook, if it has one, is sent. */
+export interface OutputJobData {
+  documentId: string;
+  url: string;
+  format: ResultFormat;
+  retention: number;
+  /** The job as GET showed it on completion, as JSON: the webhook's body once the output is delivered or given up on. */
+  view: string;
+  callbackUrl?: string;
+}
+
 export type DocumentsQueue = Queue<DocumentJobData, DocumentJobResult, typeof DOCUMENT_JOB>;
 export type PagesQueue = Queue<PageJobData, PageJobResult, typeof PAGE_JOB>;
 export type ImagesQueue = Queue<ImageJobData, void, typeof IMAGE_JOB>;
-export type WebhooksQueue = Queue<WebhookJobData, void, typeof WEBHOOK_JOB>;
+export type WebhooksQueue = Queue<WebhookJobData | OutputJobData, void, typeof WEBHOOK_JOB | typeof OUTPUT_JOB>;
 
 /** Typed injection: `@InjectDocumentsQueue() documents: DocumentsQueue`. */
 export const InjectDocumentsQueue = () => InjectQueue(DOCUMENTS_QUEUE);
@@ -128,6 +145,8 @@ export const imageJobId = (documentId: string, page: number, width: number) => `
 export const imageJobOptions: JobsOptions = { attempts: 1, removeOnComplete: true, removeOnFail: { age: 60 } };
 /** One delivery per job and event: a repeated event (a retried document) is not sent twice. */
 export const webhookJobId = (documentId: string, event: WebhookJobData['event']) => `${documentId}.${event}`;
+
+export const outputJobId = (documentId: string) => `${documentId}.output`;
 
 export function webhookJobOptions(attempts: number, backoffMs: number): JobsOptions {
   return {

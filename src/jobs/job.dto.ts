@@ -3,11 +3,12 @@
  * so a field added there and not here fails to compile; the generated-client spec
  * (test/openapi.e2e-spec.ts) catches the rest.
  */
-import { ApiProperty, ApiPropertyOptional, ApiSchema } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, ApiSchema, OmitType } from '@nestjs/swagger';
 import type { ErrorBody } from '../contract/failures';
 import type { Box, DocumentResult, DocumentSummary, Line, PageResult, PageSummary, RotationMethod, Word } from '../contract/results';
 import { OCR_MODES, type OcrMode } from '../contract/queues';
-import type { JobStatus, JobView, WebhookStatus } from '../contract/job-view';
+import type { JobStatus, JobView, OutputStatus, WebhookStatus } from '../contract/job-view';
+import { RESULT_FORMATS, type ResultFormat } from '../contract/formats';
 
 const JOB_STATUSES: JobStatus[] = ['queued', 'processing', 'completed', 'failed', 'cancelled'];
 const SOURCES: PageResult['source'][] = ['text', 'ocr'];
@@ -50,6 +51,30 @@ export class UploadDto {
       'Seconds to keep the job and its files once it has finished. Default `RESULT_TTL_SECONDS`, at most `MAX_RETENTION_SECONDS`.',
   })
   retention?: number;
+  @ApiPropertyOptional({
+    format: 'uri',
+    example: 'https://my-bucket.s3.amazonaws.com/ocr/out.pdf?X-Amz-Signature=...',
+    description:
+      'Where to PUT the output once the job completes: a presigned URL of your bucket, say. Sent before the webhook, with `Content-Type` and `Content-Length` and no redirects followed; retried like webhooks. The same address rules as `callbackUrl`. Never shown back: the job shows only `output`, how the delivery went.',
+  })
+  outputUrl?: string;
+
+  @ApiPropertyOptional({
+    enum: RESULT_FORMATS,
+    default: 'pdf',
+    description: 'The format PUT to `outputUrl`: the searchable PDF by default.',
+  })
+  outputFormat?: ResultFormat;
+}
+
+@ApiSchema({ name: 'JobFromUrl' })
+export class UrlJobDto extends OmitType(UploadDto, ['file'] as const) {
+  @ApiProperty({
+    example: 'https://example.com/scans/invoice.pdf',
+    description:
+      'The PDF to read: an `https` URL, fetched by the API (redirects followed, each host checked like `callbackUrl`; within `SOURCE_TIMEOUT_MS` and `MAX_UPLOAD_BYTES`), or `s3://bucket/key` of an object in the bucket of `STORAGE_URL` under `S3_INPUT_PREFIX`, copied inside the bucket.',
+  })
+  url: string;
 }
 
 @ApiSchema({ name: 'Progress' })
@@ -162,6 +187,38 @@ export class WebhookStatusDto implements WebhookStatus {
   deliveredAt: string | null;
 }
 
+@ApiSchema({ name: 'OutputDelivery' })
+export class OutputStatusDto implements OutputStatus {
+  @ApiProperty({ enum: RESULT_FORMATS })
+  format: ResultFormat;
+
+  @ApiProperty({
+    enum: ['waiting', 'pending', 'delivered', 'failed', 'skipped'],
+    description:
+      '`waiting` until the job completes, `pending` while it is sent and retried, then `delivered` or `failed` (attempts used up); `skipped` when the job did not complete.',
+  })
+  status: OutputStatus['status'];
+
+  @ApiProperty({ type: 'integer', description: 'PUT attempts made so far.' })
+  attempts: number;
+
+  @ApiProperty({
+    type: 'integer',
+    nullable: true,
+    description: "The receiver's HTTP status at the last attempt; null if it did not answer.",
+  })
+  lastStatus: number | null;
+
+  @ApiProperty({ type: 'string', nullable: true, description: 'Why the last attempt got no answer.' })
+  lastError: string | null;
+
+  @ApiProperty({ type: 'string', format: 'date-time', nullable: true })
+  lastAttemptAt: string | null;
+
+  @ApiProperty({ type: 'string', format: 'date-time', nullable: true, description: 'When a 2xx answer was received.' })
+  deliveredAt: string | null;
+}
+
 @ApiSchema({ name: 'Job' })
 export class JobDto implements JobView {
   @ApiProperty({ format: 'uuid' })
@@ -217,6 +274,9 @@ export class JobDto implements JobView {
 
   @ApiProperty({ type: WebhookStatusDto, nullable: true, description: 'The delivery of the webhook, when the job has a `callbackUrl`.' })
   webhook: WebhookStatusDto | null;
+
+  @ApiProperty({ type: OutputStatusDto, nullable: true, description: 'The delivery of the output, when the job has an `outputUrl`.' })
+  output: OutputStatusDto | null;
 }
 
 @ApiSchema({ name: 'Box' })

@@ -38,7 +38,7 @@ import { ApiError } from '../errors/api-error';
 import { Owner } from '../auth/owner.decorator';
 import { JobLogInterceptor } from '../logging/job-log.interceptor';
 import { ApiErrors } from '../openapi/error-response.dto';
-import { FullResultDto, JobDto, PageResultDto, UploadDto } from './job.dto';
+import { FullResultDto, JobDto, PageResultDto, UploadDto, UrlJobDto } from './job.dto';
 import { negotiateFormat } from './format-negotiation';
 import type { JobView } from '../contract/job-view';
 import { JobsService, type JobStatusReply, type StoredOutput, type UploadFields } from './jobs.service';
@@ -50,6 +50,7 @@ import { JobEvents } from '../queue/job-events.service';
 import { JobWatcher } from '../events/job-watcher.service';
 import { streamJobEvents } from '../events/sse';
 import { receiveRawPdf } from './raw-upload';
+import { readUrlRequest } from './json-request';
 
 const POLL_HEADER = {
   'Retry-After': {
@@ -150,16 +151,18 @@ export class JobsController {
     operationId: 'createJob',
     summary: 'Upload a PDF to OCR',
     description:
-      'As `multipart/form-data` (the PDF in the part `file`, options as fields) or as the raw body with `Content-Type: application/pdf` (options as query parameters). Same limits either way.',
+      'As `multipart/form-data` (the PDF in the part `file`, options as fields), as the raw body with `Content-Type: application/pdf` (options as query parameters), ' +
+      "or by reference: `application/json` with `url` (https, or `s3://` in the server's bucket) and the options as fields. Same limits and checks every way.",
     requestBody: {
       required: true,
       content: {
         'multipart/form-data': { schema: { $ref: getSchemaPath(UploadDto) } },
         'application/pdf': { schema: { type: 'string', format: 'binary' } },
+        'application/json': { schema: { $ref: getSchemaPath(UrlJobDto) } },
       },
     },
   })
-  @ApiExtraModels(UploadDto)
+  @ApiExtraModels(UploadDto, UrlJobDto)
   @ApiHeader({
     name: 'Idempotency-Key',
     required: false,
@@ -171,6 +174,8 @@ export class JobsController {
   @RAW_OPTION('ocr', 'as the form field.', { type: 'string', enum: ['auto', 'always', 'never'] })
   @RAW_OPTION('callbackUrl', 'as the form field.', { type: 'string', format: 'uri' })
   @RAW_OPTION('retention', 'as the form field.', { type: 'integer', minimum: 1 })
+  @RAW_OPTION('outputUrl', 'as the form field.', { type: 'string', format: 'uri' })
+  @RAW_OPTION('outputFormat', 'as the form field.', { type: 'string', enum: RESULT_FORMATS })
   @ApiAcceptedResponse({
     type: JobDto,
     description: 'Queued. Poll the job at `Location`, long-poll it with `?wait=`, or follow `/v1/jobs/{id}/events`.',
@@ -185,11 +190,20 @@ export class JobsController {
     },
   })
   @ApiErrors({
-    400: ['file_missing', 'invalid_pages', 'unsupported_language', 'invalid_option', 'callback_url_not_allowed'],
+    400: [
+      'file_missing',
+      'invalid_pages',
+      'unsupported_language',
+      'invalid_option',
+      'invalid_json',
+      'callback_url_not_allowed',
+      'url_not_allowed',
+      'output_url_not_allowed',
+    ],
     409: ['idempotency_key_in_use'],
-    413: ['file_too_large'],
+    413: ['file_too_large', 'json_too_large'],
     415: ['unsupported_media_type'],
-    422: ['pdf_empty', 'idempotency_key_reused'],
+    422: ['pdf_empty', 'url_unavailable', 'idempotency_key_reused'],
     429: ['rate_limited', 'quota_exceeded'],
     503: ['queue_unavailable', 'queue_full'],
   })
@@ -202,9 +216,16 @@ export class JobsController {
     @Req() req: Request,
     @Res({ passthrough: true }) res: Response,
   ) {
-    const raw = !uploaded && /^application\/pdf\s*(;|$)/i.test(req.headers['content-type'] ?? '');
-    const file = raw ? await receiveRawPdf(req, this.storage.incomingDir, this.config.maxUploadBytes) : uploaded;
-    const created = await this.jobs.create(file, (raw ? query : body) ?? {}, owner, idempotencyKey);
+    const type = req.headers['content-type'] ?? '';
+    let created;
+    if (!uploaded && /^application\/json\s*(;|$)/i.test(type)) {
+      const { url, fields } = await readUrlRequest(req);
+      created = await this.jobs.create({ url }, fields, owner, idempotencyKey);
+    } else {
+      const raw = !uploaded && /^application\/pdf\s*(;|$)/i.test(type);
+      const file = raw ? await receiveRawPdf(req, this.storage.incomingDir, this.config.maxUploadBytes) : uploaded;
+      created = await this.jobs.create({ file }, (raw ? query : body) ?? {}, owner, idempotencyKey);
+    }
     res.setHeader('Location', `/v1/jobs/${created.view.id}`);
     if (created.replayed) res.status(200).setHeader('Idempotent-Replayed', 'true');
     if (created.retryAfter) res.setHeader('Retry-After', String(created.retryAfter));

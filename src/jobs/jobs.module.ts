@@ -13,6 +13,7 @@ import { EventsModule } from '../events/events.module';
 import { WebhooksModule } from '../webhooks/webhooks.module';
 import { IdempotencyKeys } from './idempotency.service';
 import { QueueLoad } from './queue-load.service';
+import { JobSources } from './job-sources.service';
 
 @Module({
   imports: [
@@ -26,13 +27,14 @@ import { QueueLoad } from './queue-load.service';
       useFactory: (config: AppConfig, storage: StorageService) => ({
         // Streamed to disk under a name of our own; the whole body is never held in memory.
         storage: diskStorage({ destination: storage.incomingDir, filename: (_req, _file, done) => done(null, randomUUID()) }),
-        limits: { fileSize: config.maxUploadBytes, files: 1, fields: 10, fieldSize: 1024 },
+        // A presigned outputUrl can run to a couple of thousand characters.
+        limits: { fileSize: config.maxUploadBytes, files: 1, fields: 16, fieldSize: 4096 },
         // Browsers and curl send file names in UTF-8 without saying so.
         defParamCharset: 'utf8',
       }),
     }),
   ],
   controllers: [JobsController],
-  providers: [JobsService, PageImagesService, IdempotencyKeys, QueueLoad],
+  providers: [JobsService, PageImagesService, IdempotencyKeys, QueueLoad, JobSources],
 })
 export class JobsModule {}

@@ -2,13 +2,12 @@ import { HttpStatus, Injectable, Logger } from '@nestjs/common';
 import type { Job } from 'bullmq';
 import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { open, rm } from 'node:fs/promises';
 import type { Redis } from 'ioredis';
 import { AppConfig } from '../config/config';
 import { LanguagesService } from '../languages/languages.service';
 import { ApiError, jobNotFound, queueUnavailable } from '../errors/api-error';
 import { CancellationService } from '../queue/cancellation.service';
-import { downloadBaseName, FORMAT_INFO, type PageFormat, type ResultFormat } from '../contract/formats';
+import { downloadBaseName, FORMAT_INFO, type PageFormat, RESULT_FORMATS, type ResultFormat } from '../contract/formats';
 import { PageSelectionError, parsePageSelection } from '../contract/page-selection';
 import {
   DOCUMENT_JOB,
@@ -23,13 +22,15 @@ import type { DocumentSummary } from '../contract/results';
 import { withTimeout } from '../queue/with-timeout';
 import { StorageService } from '../storage/storage.service';
 import { PageImagesService } from './page-images.service';
-import { cancelledView, jobView, JobView, partialResult, statusOf } from '../contract/job-view';
+import { cancelledView, jobView, JobView, partialResult, statusOf, unsentOutput } from '../contract/job-view';
 import { FINAL_STATUSES } from '../contract/events';
 import { JobEvents } from '../queue/job-events.service';
 import { JobWatcher } from '../events/job-watcher.service';
-import { CallbackUrlError, checkCallbackUrl } from '../webhooks/callback-url';
+
 import { WebhooksService } from '../webhooks/webhooks.service';
 import { IdempotencyKeys } from './idempotency.service';
+import { type JobInput, type JobSource, JobSources } from './job-sources.service';
+import { checkOutboundUrl, OutboundUrlError } from '../outbound/outbound-url';
 import { QueueLoad } from './queue-load.service';
 
 export interface UploadFields {
@@ -38,6 +39,8 @@ export interface UploadFields {
   ocr?: string;
   callbackUrl?: string;
   retention?: string;
+  outputUrl?: string;
+  outputFormat?: string;
 }
 
 /** A job as GET shows it, with how long a client should wait before asking again. */
@@ -91,6 +94,7 @@ export class JobsService {
     private readonly idempotency: IdempotencyKeys,
     private readonly load: QueueLoad,
     private readonly watcher: JobWatcher,
+    private readonly sources: JobSources,
   ) {}
 
   /**
@@ -98,19 +102,25 @@ export class JobsService {
    * to the key that created them, and as missing to any other; null sees every job.
    */
   async create(
-    file: Express.Multer.File | undefined,
+    source: JobSource,
     fields: UploadFields,
     owner: string | null,
     idempotencyKey?: string,
   ): Promise<{ view: JobView; replayed: boolean; retryAfter: number | null }> {
-    if (!file) throw new ApiError(HttpStatus.BAD_REQUEST, 'file_missing', 'Send the PDF as a multipart/form-data part named "file".');
+    let input: JobInput | undefined;
     try {
+      if ('file' in source && !source.file) {
+        throw new ApiError(HttpStatus.BAD_REQUEST, 'file_missing', 'Send the PDF as a multipart/form-data part named "file".');
+      }
       if (idempotencyKey !== undefined) IdempotencyKeys.validate(idempotencyKey);
       const data = this.validate(fields);
       await this.languages.check(data.languages);
-      await this.checkPdfSignature(file);
       if (data.callbackUrl) await this.checkCallback(data.callbackUrl);
-      const fileDigest = idempotencyKey !== undefined ? await sha256File(file.path) : '';
+      if (data.outputUrl) await this.checkOutputUrl(data.outputUrl);
+      // Options first: a URL is fetched only for a request that can succeed.
+      input = await this.sources.open(source);
+      checkPdfSignature(input);
+      const fileDigest = idempotencyKey !== undefined ? await digestOf(input) : '';
       const id = randomUUID();
       if (idempotencyKey !== undefined) {
         const earlier = await this.replay(owner, idempotencyKey, fileDigest, id, data.retention!);
@@ -119,26 +129,27 @@ export class JobsService {
         await this.checkCapacity(owner);
       }
       try {
-        const view = await this.enqueue(id, file, data, owner);
+        const view = await this.enqueue(id, input, data, owner);
         return { view, replayed: false, retryAfter: await this.pollAfter(view).catch(() => null) };
       } catch (error) {
         if (idempotencyKey !== undefined) await this.idempotency.release(owner, idempotencyKey, id).catch(() => undefined);
         throw error;
       }
     } finally {
-      await rm(file.path, { force: true });
+      await this.sources.release(input ?? source);
     }
   }
 
-  private async enqueue(id: string, file: Express.Multer.File, data: Omit<DocumentJobData, 'uploadKey'>, owner: string | null) {
+  private async enqueue(id: string, input: JobInput, data: Omit<DocumentJobData, 'uploadKey'>, owner: string | null) {
     const uploadKey = this.storage.uploadKey(id);
-    await this.storage.adopt(file.path, uploadKey);
+    if (input.kind === 'file') await this.storage.adopt(input.path, uploadKey);
+    else await this.storage.copyFromBucket(input.bucketKey, uploadKey);
     try {
       const retention = data.retention!;
       const job = await this.queue(() =>
         this.documents.add(
           DOCUMENT_JOB,
-          { ...data, uploadKey, fileName: downloadBaseName(file.originalname), ...(owner ? { owner } : {}) },
+          { ...data, uploadKey, fileName: downloadBaseName(input.fileName), ...(owner ? { owner } : {}) },
           { jobId: id, removeOnComplete: { age: retention }, removeOnFail: { age: retention } },
         ),
       );
@@ -148,7 +159,8 @@ export class JobsService {
       );
       if (owner && this.config.maxPagesInFlightPerKey) await this.queue(() => this.trackInFlight(owner, id)).catch(() => undefined);
       const queuePosition = await this.queue(() => this.load.queuePosition(id)).catch(() => null);
-      return { ...jobView(job, 'waiting', 0, null), queuePosition };
+      const output = data.outputUrl ? unsentOutput(data.outputFormat ?? 'pdf', 'waiting') : null;
+      return { ...jobView(job, 'waiting', 0, null), queuePosition, output };
     } catch (error) {
       await this.storage.remove(uploadKey);
       // The client hears 503 and will retry under a new id, but an add that timed out may
@@ -257,9 +269,19 @@ export class JobsService {
       throw new ApiError(HttpStatus.BAD_REQUEST, 'callback_url_not_allowed', 'Webhooks are off on this server (no WEBHOOK_SECRET).');
     }
     try {
-      await checkCallbackUrl(url, policy);
+      await checkOutboundUrl(url, policy);
     } catch (error) {
-      if (error instanceof CallbackUrlError) throw new ApiError(HttpStatus.BAD_REQUEST, 'callback_url_not_allowed', error.message);
+      if (error instanceof OutboundUrlError) throw new ApiError(HttpStatus.BAD_REQUEST, 'callback_url_not_allowed', error.message);
+      throw error;
+    }
+  }
+
+  private async checkOutputUrl(url: string) {
+    const policy = { allowPrivate: this.config.webhooks.allowPrivate, allowHttp: this.config.webhooks.allowHttp };
+    try {
+      await checkOutboundUrl(url, policy, 'outputUrl');
+    } catch (error) {
+      if (error instanceof OutboundUrlError) throw new ApiError(HttpStatus.BAD_REQUEST, 'output_url_not_allowed', error.message);
       throw error;
     }
   }
@@ -270,7 +292,14 @@ export class JobsService {
     if (cancelled) {
       const view = cancelledView(id, cancelled);
       const pages = cancelled.purged ? [] : await this.storage.finishedPages(id);
-      return { ...view, result: pages.length ? partialResult(pages) : null, webhook: await this.webhookOf(id, cancelled.callbackUrl) };
+      return {
+        ...view,
+        result: pages.length ? partialResult(pages) : null,
+        webhook: await this.webhookOf(id, cancelled.callbackUrl),
+        output: cancelled.outputFormat
+          ? await this.queue(() => this.webhooks.outputStatus(id, cancelled.outputFormat!, 'cancelled'))
+          : null,
+      };
     }
     // State first: a job read before its state could still lack the failedReason or
     // finishedOn that the state already implies.
@@ -287,6 +316,9 @@ export class JobsService {
         ? await this.storage.readJson<DocumentSummary>(this.storage.summaryKey(id))
         : null;
     const view = { ...jobView(job, state, pagesDone, result), webhook: await this.webhookOf(id, job.data.callbackUrl) };
+    if (job.data.outputUrl) {
+      view.output = await this.queue(() => this.webhooks.outputStatus(id, job.data.outputFormat ?? 'pdf', view.status));
+    }
     if (view.status === 'queued') view.queuePosition = await this.queue(() => this.load.queuePosition(id)).catch(() => null);
     return view;
   }
@@ -422,6 +454,7 @@ export class JobsService {
         pageNumbers: job.data.pageNumbers,
         retention,
         callbackUrl: job.data.callbackUrl,
+        ...(job.data.outputUrl ? { outputFormat: job.data.outputFormat ?? 'pdf' } : {}),
       }),
     );
     // Removes the pages still queued. A job whose page is being processed is locked: it then
@@ -498,7 +531,20 @@ export class JobsService {
     if (!OCR_MODES.includes(ocr)) {
       throw new ApiError(HttpStatus.BAD_REQUEST, 'invalid_option', `"ocr" must be one of ${OCR_MODES.join(', ')}.`);
     }
-    return { languages, pages, ocr, retention, ...(callbackUrl ? { callbackUrl } : {}) };
+    const outputUrl = (fields.outputUrl ?? '').trim() || undefined;
+    const outputFormat = ((fields.outputFormat ?? '').trim() || undefined) as ResultFormat | undefined;
+    if (outputFormat && !RESULT_FORMATS.includes(outputFormat)) {
+      throw new ApiError(HttpStatus.BAD_REQUEST, 'invalid_option', `"outputFormat" must be one of ${RESULT_FORMATS.join(', ')}.`);
+    }
+    if (outputFormat && !outputUrl) throw new ApiError(HttpStatus.BAD_REQUEST, 'invalid_option', '"outputFormat" needs an "outputUrl".');
+    return {
+      languages,
+      pages,
+      ocr,
+      retention,
+      ...(callbackUrl ? { callbackUrl } : {}),
+      ...(outputUrl ? { outputUrl, outputFormat: outputFormat ?? 'pdf' } : {}),
+    };
   }
 
   private retention(raw: string | undefined): number {
@@ -513,21 +559,6 @@ export class JobsService {
       );
     }
     return Number(text);
-  }
-
-  /** PDF readers accept "%PDF-" anywhere in the first 1024 bytes; so do we. Names and types lie. */
-  private async checkPdfSignature(file: Express.Multer.File) {
-    if (file.size === 0) throw new ApiError(HttpStatus.UNPROCESSABLE_ENTITY, 'pdf_empty', 'The uploaded file is empty.');
-    const handle = await open(file.path, 'r');
-    try {
-      const head = Buffer.alloc(1024);
-      const { bytesRead } = await handle.read(head, 0, head.length, 0);
-      if (!head.subarray(0, bytesRead).includes('%PDF-')) {
-        throw new ApiError(HttpStatus.UNSUPPORTED_MEDIA_TYPE, 'unsupported_media_type', 'The file is not a PDF (no "%PDF-" header).');
-      }
-    } finally {
-      await handle.close();
-    }
   }
 
   private async findCancelled(id: string, owner: string | null) {
@@ -570,8 +601,21 @@ export class JobsService {
   }
 }
 
-async function sha256File(path: string): Promise<string> {
+/** Names and types lie: the bytes decide (see JobSources for the window searched). */
+function checkPdfSignature(input: JobInput) {
+  if (input.size === 0) throw new ApiError(HttpStatus.UNPROCESSABLE_ENTITY, 'pdf_empty', 'The file is empty.');
+  if (!input.head.includes('%PDF-')) {
+    throw new ApiError(HttpStatus.UNSUPPORTED_MEDIA_TYPE, 'unsupported_media_type', 'The file is not a PDF (no "%PDF-" header).');
+  }
+}
+
+/**
+ * What makes two requests "the same file" for Idempotency-Key: the bytes of a local file;
+ * for an object of the bucket its ETag and size, which change when its content does.
+ */
+async function digestOf(input: JobInput): Promise<string> {
+  if (input.kind === 'object') return `s3:${input.etag}:${input.size}`;
   const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  for await (const chunk of createReadStream(input.path)) hash.update(chunk as Buffer);
   return hash.digest('hex');
 }

@@ -1,4 +1,5 @@
 import {
+  CopyObjectCommand,
   DeleteObjectsCommand,
   GetObjectCommand,
   HeadBucketCommand,
@@ -15,7 +16,7 @@ import { rm } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { S3Settings } from '../config/config';
-import type { StorageBackend, StoredObject } from './storage.backend';
+import { STORAGE_FOLDERS, type StorageBackend, type StoredObject } from './storage.backend';
 
 const notFound = (error: unknown) => error instanceof NoSuchKey || (error as { name?: string }).name === 'NotFound';
 
@@ -125,7 +126,47 @@ export class S3Backend implements StorageBackend {
     return listed;
   }
 
+  /**
+   * A client's object named by its full key in the bucket (not under this service's prefix):
+   * its size, ETag and first bytes, or null when there is none.
+   */
+  async describeInput(bucketKey: string, headBytes: number): Promise<InputObject | null> {
+    try {
+      const answer = await this.client.send(
+        new GetObjectCommand({ Bucket: this.settings.bucket, Key: bucketKey, Range: `bytes=0-${headBytes - 1}` }),
+      );
+      const head = Buffer.from(await answer.Body!.transformToByteArray());
+      // A ranged answer gives the whole size after the "/" of Content-Range; an empty object has none.
+      const size = Number(/\/(\d+)$/.exec(answer.ContentRange ?? '')?.[1] ?? answer.ContentLength ?? 0);
+      return { size, etag: answer.ETag ?? '', head };
+    } catch (error) {
+      if (notFound(error) || (error as { name?: string }).name === 'InvalidRange') {
+        return notFound(error) ? null : { size: 0, etag: '', head: Buffer.alloc(0) };
+      }
+      throw error;
+    }
+  }
+
+  /** Copies a client's object into `key`, inside the bucket: nothing passes through this process. */
+  async copyInput(bucketKey: string, key: string) {
+    const source = `${this.settings.bucket}/${bucketKey.split('/').map(encodeURIComponent).join('/')}`;
+    await this.client.send(new CopyObjectCommand({ Bucket: this.settings.bucket, Key: this.key(key), CopySource: source }));
+  }
+
+  /** Whether a full key of the bucket is one of this service's own (under its prefix, or its folders when it has none). */
+  isOwnKey(bucketKey: string) {
+    if (this.settings.prefix) return bucketKey.startsWith(`${this.settings.prefix}/`);
+    return STORAGE_FOLDERS.some((folder) => bucketKey.startsWith(folder));
+  }
+
   destroy() {
     this.client.destroy();
   }
+}
+
+/** What describeInput finds. */
+export interface InputObject {
+  size: number;
+  etag: string;
+  head: Buffer;
 }

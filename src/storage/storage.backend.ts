@@ -1,5 +1,8 @@
 import type { Readable } from 'node:stream';
 
+/** The folders of the keys the server makes; nothing else of a bucket is the service's. */
+export const STORAGE_FOLDERS = ['uploads/', 'pages/', 'results/', 'images/'] as const;
+
 /** A stored object as a stream, with what an HTTP answer needs to describe it. */
 export interface StoredObject {
   body: Readable;

@@ -6,7 +6,7 @@ import { AppConfig } from '../config/config';
 import { FORMAT_INFO, type PageFormat, RESULT_FORMATS, type ResultFormat } from '../contract/formats';
 import { LocalBackend } from './local.backend';
 import { S3Backend } from './s3.backend';
-import type { StorageBackend, StoredObject } from './storage.backend';
+import { STORAGE_FOLDERS, type StorageBackend, type StoredObject } from './storage.backend';
 
 /** Local copies of stored uploads that no page has read for this long are deleted. */
 const LOCAL_COPY_IDLE_MS = 10 * 60 * 1000;
@@ -79,6 +79,12 @@ export class StorageService implements OnModuleInit, OnApplicationShutdown {
   /** Stores a file written by the upload handler under `key`, taking it off the local disk. */
   async adopt(tempPath: string, key: string) {
     await this.backend.putFile(key, tempPath);
+  }
+
+  /** Stores a client's object of the bucket (see JobSources) under `key`, copied inside the bucket. */
+  async copyFromBucket(bucketKey: string, key: string) {
+    if (!(this.backend instanceof S3Backend)) throw new Error('Only a bucket holds objects to copy.');
+    await this.backend.copyInput(bucketKey, key);
   }
 
   async writeJson(key: string, value: unknown) {
@@ -197,7 +203,7 @@ export class StorageService implements OnModuleInit, OnApplicationShutdown {
     await this.sweepScratch(incomingMaxAgeMs);
     const cutoff = Date.now() - maxAgeMs;
     const ids = new Set<string>();
-    for (const prefix of ['uploads/', 'pages/', 'results/', 'images/']) {
+    for (const prefix of STORAGE_FOLDERS) {
       for (const { key, modifiedMs } of await this.backend.list(prefix)) {
         if (modifiedMs <= cutoff) ids.add(key.slice(prefix.length).split(/[./]/)[0]);
       }

@@ -1,21 +1,34 @@
 import { Injectable } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { AppConfig } from '../config/config';
-import { webhookStatusKey } from '../contract/events';
-import type { JobView, WebhookStatus } from '../contract/job-view';
-import { InjectWebhooksQueue, WEBHOOK_JOB, type WebhookJobData, webhookJobId, type WebhooksQueue } from '../contract/queues';
+import { outputStatusKey, webhookStatusKey } from '../contract/events';
+import type { ResultFormat } from '../contract/formats';
+import { type JobStatus, type JobView, type OutputStatus, unsentOutput, type WebhookStatus } from '../contract/job-view';
+import {
+  InjectWebhooksQueue,
+  OUTPUT_JOB,
+  type OutputJobData,
+  outputJobId,
+  WEBHOOK_JOB,
+  type WebhookJobData,
+  webhookJobId,
+  type WebhooksQueue,
+} from '../contract/queues';
 
 interface Attempt {
   attempts: number;
   status: number | null;
   error: string | null;
   delivered: boolean;
+  /** The last attempt failed too: no more will be made. */
+  gaveUp?: boolean;
 }
 
 /**
- * A job's webhook: queued here (by the API on cancel, by the workers on completion or
- * failure), delivered by the workers' webhook processor, and its delivery recorded in Redis
- * for the job resource.
+ * A job's webhook and its output to outputUrl: queued here (by the API on cancel, by the
+ * workers on completion or failure), delivered by the workers' webhook processor, and each
+ * delivery recorded in Redis for the job resource. The output goes first, so that a
+ * webhook saying "completed" finds it delivered.
  */
 @Injectable()
 export class WebhooksService {
@@ -31,18 +44,61 @@ export class WebhooksService {
     await this.webhooks.add(WEBHOOK_JOB, data, { jobId: eventId });
   }
 
+  /** The completed job's output to its outputUrl, then (by the processor) its webhook. */
+  async enqueueOutput(view: JobView, target: { url: string; format: ResultFormat; callbackUrl?: string }, retention: number) {
+    const data: OutputJobData = {
+      documentId: view.id,
+      url: target.url,
+      format: target.format,
+      retention,
+      view: JSON.stringify(view),
+      ...(target.callbackUrl ? { callbackUrl: target.callbackUrl } : {}),
+    };
+    await this.webhooks.add(OUTPUT_JOB, data, { jobId: outputJobId(view.id) });
+  }
+
   async record(documentId: string, url: string, attempt: Attempt, retention: number) {
-    const key = webhookStatusKey(this.config.queuePrefix, documentId);
+    await this.write(webhookStatusKey(this.config.queuePrefix, documentId), { url }, attempt, retention);
+  }
+
+  async recordOutput(documentId: string, attempt: Attempt, retention: number) {
+    await this.write(outputStatusKey(this.config.queuePrefix, documentId), {}, attempt, retention);
+  }
+
+  private async write(key: string, extra: Record<string, string>, attempt: Attempt, retention: number) {
     const now = new Date().toISOString();
     const fields: Record<string, string> = {
-      url,
+      ...extra,
       attempts: String(attempt.attempts),
       lastStatus: attempt.status === null ? '' : String(attempt.status),
       lastError: attempt.error ?? '',
       lastAttemptAt: now,
     };
     if (attempt.delivered) fields.deliveredAt = now;
+    if (attempt.gaveUp) fields.gaveUp = '1';
     await (await this.client()).multi().hset(key, fields).expire(key, retention).exec();
+  }
+
+  /** Where the output of a job in `status` stands. */
+  async outputStatus(documentId: string, format: ResultFormat, status: JobStatus): Promise<OutputStatus> {
+    const raw = await (await this.client()).hgetall(outputStatusKey(this.config.queuePrefix, documentId));
+    const state: OutputStatus['status'] = raw.deliveredAt
+      ? 'delivered'
+      : raw.gaveUp
+        ? 'failed'
+        : status === 'completed'
+          ? 'pending'
+          : status === 'queued' || status === 'processing'
+            ? 'waiting'
+            : 'skipped';
+    return {
+      ...unsentOutput(format, state),
+      attempts: Number(raw.attempts ?? 0),
+      lastStatus: raw.lastStatus ? Number(raw.lastStatus) : null,
+      lastError: raw.lastError || null,
+      lastAttemptAt: raw.lastAttemptAt ?? null,
+      deliveredAt: raw.deliveredAt ?? null,
+    };
   }
 
   async status(documentId: string, url: string): Promise<WebhookStatus> {
@@ -58,7 +114,8 @@ export class WebhooksService {
   }
 
   async remove(documentId: string) {
-    await (await this.client()).del(webhookStatusKey(this.config.queuePrefix, documentId));
+    const { queuePrefix } = this.config;
+    await (await this.client()).del(webhookStatusKey(queuePrefix, documentId), outputStatusKey(queuePrefix, documentId));
   }
 
   private async client(): Promise<Redis> {

@@ -135,7 +135,14 @@ export class DocumentProcessor extends WorkerHost implements OnApplicationBootst
       const view = jobView(job, state, pages?.length ?? job.data.pagesTotal ?? 0, result);
       const { pagesTotal, pagesDone } = view.progress;
       await this.events.emit(id, { type: 'status', status: view.status, pagesTotal, pagesDone, error: view.error }, retention);
-      await this.webhooks.enqueue(view, job.data.callbackUrl, retention);
+      const { outputUrl, outputFormat = 'pdf', callbackUrl } = job.data;
+      if (outputUrl) view.output = await this.webhooks.outputStatus(id, outputFormat, view.status);
+      // The output goes first; its delivery then sends the webhook.
+      if (outputUrl && state === 'completed') {
+        await this.webhooks.enqueueOutput(view, { url: outputUrl, format: outputFormat, callbackUrl }, retention);
+      } else {
+        await this.webhooks.enqueue(view, callbackUrl, retention);
+      }
     } catch (error) {
       withJobContext({ jobId: id }, () => this.logger.error(`Could not announce that document ${id} ${state}: ${error}`));
     }

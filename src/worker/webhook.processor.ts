@@ -1,23 +1,22 @@
 import { OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
 import { Logger, OnModuleDestroy } from '@nestjs/common';
 import { Job, UnrecoverableError } from 'bullmq';
-import { request as httpRequest } from 'node:http';
-import { request as httpsRequest } from 'node:https';
 import { AppConfig } from '../config/config';
-import { WEBHOOKS_QUEUE, type WebhookJobData } from '../contract/queues';
+import { FORMAT_INFO } from '../contract/formats';
+import type { JobView } from '../contract/job-view';
+import { OUTPUT_JOB, type OutputJobData, WEBHOOKS_QUEUE, type WebhookJobData } from '../contract/queues';
 import { withJobContext } from '../logging/job-context';
-import { CallbackUrlError, guardedLookup, parseCallbackUrl } from '../webhooks/callback-url';
+import { type Answer, deliver } from '../outbound/send';
+import { StorageService } from '../storage/storage.service';
 import { signatureHeader } from '../webhooks/signature';
 import { WebhooksService } from '../webhooks/webhooks.service';
 
-interface Answer {
-  status: number | null;
-  error: string | null;
-}
+const succeeded = (answer: Answer) => answer.status !== null && answer.status >= 200 && answer.status < 300;
 
 /**
- * POSTs a job's final status to its callbackUrl, signed, and retries with exponential
- * backoff until the receiver answers 2xx (at least once: receivers dedupe on the event id).
+ * POSTs a job's final status to its callbackUrl, signed, and PUTs a completed job's output
+ * to its outputUrl; both retried with exponential backoff until the receiver answers 2xx
+ * (at least once: webhook receivers dedupe on the event id).
  */
 @Processor(WEBHOOKS_QUEUE, { concurrency: 8 })
 export class WebhookProcessor extends WorkerHost implements OnModuleDestroy {
@@ -26,6 +25,7 @@ export class WebhookProcessor extends WorkerHost implements OnModuleDestroy {
   constructor(
     private readonly config: AppConfig,
     private readonly webhooks: WebhooksService,
+    private readonly storage: StorageService,
   ) {
     super();
   }
@@ -34,70 +34,85 @@ export class WebhookProcessor extends WorkerHost implements OnModuleDestroy {
     await this.worker.close();
   }
 
-  async process(job: Job<WebhookJobData>) {
-    return withJobContext({ jobId: job.data.documentId }, () => this.deliver(job));
+  async process(job: Job<WebhookJobData | OutputJobData>) {
+    return withJobContext({ jobId: job.data.documentId }, () =>
+      job.name === OUTPUT_JOB ? this.putOutput(job as Job<OutputJobData>) : this.postWebhook(job as Job<WebhookJobData>),
+    );
   }
 
-  private async deliver(job: Job<WebhookJobData>) {
+  private get policy() {
+    return { allowPrivate: this.config.webhooks.allowPrivate, allowHttp: this.config.webhooks.allowHttp };
+  }
+
+  private async postWebhook(job: Job<WebhookJobData>) {
     const { secret } = this.config.webhooks;
     if (!secret) throw new UnrecoverableError('WEBHOOK_SECRET is not set on the worker; the webhook cannot be signed.');
-    const answer = await this.post(job, secret);
-    const delivered = answer.status !== null && answer.status >= 200 && answer.status < 300;
-    await this.webhooks.record(
-      job.data.documentId,
-      job.data.url,
-      { attempts: job.attemptsMade + 1, ...answer, delivered },
-      job.data.retention,
-    );
-    if (!delivered) throw new Error(`Webhook for ${job.data.documentId} (${job.data.event}): ${answer.error ?? `HTTP ${answer.status}`}`);
-    this.logger.log(`Webhook for ${job.data.documentId} (${job.data.event}) delivered: HTTP ${answer.status}`);
+    const { body, url, eventId, event, documentId } = job.data;
+    const answer = await deliver(url, {
+      method: 'POST',
+      policy: this.policy,
+      timeoutMs: this.config.webhooks.timeoutMs,
+      field: 'callbackUrl',
+      body,
+      headers: {
+        'content-type': 'application/json',
+        'content-length': Buffer.byteLength(body),
+        'user-agent': 'ocr-service-webhook/1',
+        'x-ocr-event': event,
+        'x-ocr-event-id': eventId,
+        'x-ocr-job-id': documentId,
+        'x-ocr-delivery-attempt': String(job.attemptsMade + 1),
+        'x-ocr-signature': signatureHeader(secret, body),
+      },
+    });
+    const delivered = succeeded(answer);
+    await this.webhooks.record(documentId, url, { attempts: job.attemptsMade + 1, ...answer, delivered }, job.data.retention);
+    if (!delivered) throw new Error(`Webhook for ${documentId} (${event}): ${answer.error ?? `HTTP ${answer.status}`}`);
+    this.logger.log(`Webhook for ${documentId} (${event}) delivered: HTTP ${answer.status}`);
   }
 
-  private post(job: Job<WebhookJobData>, secret: string): Promise<Answer> {
-    const { body, url: raw, eventId, event, documentId } = job.data;
-    const policy = { allowPrivate: this.config.webhooks.allowPrivate, allowHttp: this.config.webhooks.allowHttp };
-    let url: URL;
-    try {
-      url = parseCallbackUrl(raw, policy);
-    } catch (error) {
-      return Promise.resolve({ status: null, error: (error as Error).message });
-    }
-    const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
-    return new Promise((resolve) => {
-      const req = send(
-        url,
-        {
-          method: 'POST',
-          // Checked again now, and the connection goes to the address that passed.
-          lookup: guardedLookup(policy),
-          timeout: this.config.webhooks.timeoutMs,
+  /**
+   * The stored output, streamed with its length (presigned S3 PUTs take no chunked body).
+   * The webhook follows the last attempt, delivered or not, and shows how it went.
+   */
+  private async putOutput(job: Job<OutputJobData>) {
+    const { documentId, format, retention } = job.data;
+    const attempts = job.attemptsMade + 1;
+    const stored = await this.storage.open(this.storage.outputKey(documentId, format));
+    const answer: Answer = stored
+      ? await deliver(job.data.url, {
+          method: 'PUT',
+          policy: this.policy,
+          timeoutMs: this.config.webhooks.timeoutMs,
+          field: 'outputUrl',
+          body: stored.body,
           headers: {
-            'content-type': 'application/json',
-            'content-length': Buffer.byteLength(body),
-            'user-agent': 'ocr-service-webhook/1',
-            'x-ocr-event': event,
-            'x-ocr-event-id': eventId,
+            'content-type': FORMAT_INFO[format].mediaType,
+            'content-length': stored.size,
+            'user-agent': 'ocr-service-output/1',
             'x-ocr-job-id': documentId,
-            'x-ocr-delivery-attempt': String(job.attemptsMade + 1),
-            'x-ocr-signature': signatureHeader(secret, body),
           },
-        },
-        (res) => {
-          res.resume();
-          res.on('end', () => resolve({ status: res.statusCode ?? null, error: null }));
-          res.on('error', () => resolve({ status: res.statusCode ?? null, error: null }));
-        },
-      );
-      req.on('timeout', () => req.destroy(new Error(`no answer within ${this.config.webhooks.timeoutMs} ms`)));
-      req.on('error', (error) =>
-        resolve({ status: null, error: error instanceof CallbackUrlError ? error.message : `${error.message}`.slice(0, 300) }),
-      );
-      req.end(body);
-    });
+        })
+      : { status: null, error: `This job has no ${format} output to send.` };
+    stored?.body.destroy();
+    const delivered = succeeded(answer);
+    const gaveUp = !delivered && (!stored || attempts >= (job.opts.attempts ?? 1));
+    await this.webhooks.recordOutput(documentId, { attempts, ...answer, delivered, gaveUp }, retention);
+    if (delivered || gaveUp) await this.sendWebhookAfter(job.data);
+    if (!stored) throw new UnrecoverableError(answer.error!);
+    if (!delivered) throw new Error(`Output of ${documentId} to outputUrl: ${answer.error ?? `HTTP ${answer.status}`}`);
+    this.logger.log(`Output of ${documentId} (${format}) delivered: HTTP ${answer.status}`);
+  }
+
+  private async sendWebhookAfter(data: OutputJobData) {
+    if (!data.callbackUrl) return;
+    const view = JSON.parse(data.view) as JobView;
+    view.output = await this.webhooks.outputStatus(data.documentId, data.format, view.status);
+    await this.webhooks.enqueue(view, data.callbackUrl, data.retention);
   }
 
   @OnWorkerEvent('failed')
-  onFailed(job: Job<WebhookJobData> | undefined, error: Error) {
+  onFailed(job: Job<WebhookJobData | OutputJobData> | undefined, error: Error) {
     const left = job ? (job.opts.attempts ?? 1) - job.attemptsMade : 0;
     withJobContext({ jobId: job?.data.documentId ?? '' }, () =>
       this.logger.warn(`${error.message}${left > 0 ? ` (${left} attempts left)` : ' (giving up)'}`),

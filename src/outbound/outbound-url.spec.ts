@@ -1,5 +1,5 @@
 import type { LookupAddress } from 'node:dns';
-import { CallbackUrlError, checkCallbackUrl, guardedLookup, isPublicAddress, parseCallbackUrl } from './callback-url';
+import { OutboundUrlError, checkOutboundUrl, guardedLookup, isPublicAddress, parseOutboundUrl } from './outbound-url';
 
 const strict = { allowPrivate: false, allowHttp: false };
 
@@ -18,7 +18,7 @@ function resolver(...answers: string[][]) {
 const lookupOnce = (lookup: ReturnType<typeof guardedLookup>, host: string) =>
   new Promise<string>((resolve, reject) => lookup(host, {}, (error, address) => (error ? reject(error) : resolve(address as string))));
 
-describe('callback URLs', () => {
+describe('outbound URLs', () => {
   it.each([
     '127.0.0.1',
     '10.0.0.8',
@@ -36,17 +36,20 @@ describe('callback URLs', () => {
   it.each(['93.184.216.34', '2606:4700::1111', '::ffff:8.8.8.8'])('%s is public', (address) => expect(isPublicAddress(address)).toBe(true));
 
   it('takes https, and http only where allowed', () => {
-    expect(parseCallbackUrl('https://example.com/hook', strict).hostname).toBe('example.com');
-    expect(() => parseCallbackUrl('http://example.com/hook', strict)).toThrow(CallbackUrlError);
-    expect(parseCallbackUrl('http://example.com/hook', { ...strict, allowHttp: true }).protocol).toBe('http:');
-    expect(() => parseCallbackUrl('https://user:pw@example.com/', strict)).toThrow('credentials');
-    expect(() => parseCallbackUrl('not a url', strict)).toThrow(CallbackUrlError);
+    expect(parseOutboundUrl('https://example.com/hook', strict).hostname).toBe('example.com');
+    expect(() => parseOutboundUrl('http://example.com/hook', strict)).toThrow(OutboundUrlError);
+    expect(parseOutboundUrl('http://example.com/hook', { ...strict, allowHttp: true }).protocol).toBe('http:');
+    expect(() => parseOutboundUrl('https://user:pw@example.com/', strict)).toThrow('credentials');
+    expect(() => parseOutboundUrl('not a url', strict)).toThrow(OutboundUrlError);
+    // Node resolves no address literal through a lookup, so the parse itself refuses private ones.
+    expect(() => parseOutboundUrl('https://127.0.0.1:8443/doc.pdf', strict, 'url')).toThrow('url host 127.0.0.1 resolves to 127.0.0.1');
+    expect(() => parseOutboundUrl('https://[::ffff:10.0.0.1]/doc.pdf', strict)).toThrow(OutboundUrlError);
   });
 
   it('refuses literal private addresses without a lookup', async () => {
-    await expect(checkCallbackUrl('https://[::1]/hook', strict)).rejects.toThrow(CallbackUrlError);
-    await expect(checkCallbackUrl('https://192.168.0.10/hook', strict)).rejects.toThrow(CallbackUrlError);
-    await expect(checkCallbackUrl('https://192.168.0.10/hook', { ...strict, allowPrivate: true })).resolves.toBeInstanceOf(URL);
+    await expect(checkOutboundUrl('https://[::1]/hook', strict)).rejects.toThrow(OutboundUrlError);
+    await expect(checkOutboundUrl('https://192.168.0.10/hook', strict)).rejects.toThrow(OutboundUrlError);
+    await expect(checkOutboundUrl('https://192.168.0.10/hook', { ...strict, allowPrivate: true })).resolves.toBeInstanceOf(URL);
   });
 
   it('connects only to an address it checked, so a name rebound to loopback after the upload check is refused', async () => {
@@ -57,7 +60,7 @@ describe('callback URLs', () => {
 
   it('refuses a name when any of its addresses is private', async () => {
     const lookup = guardedLookup(strict, resolver(['93.184.216.34', '10.0.0.1']));
-    await expect(lookupOnce(lookup, 'mixed.example.com')).rejects.toThrow(CallbackUrlError);
+    await expect(lookupOnce(lookup, 'mixed.example.com')).rejects.toThrow(OutboundUrlError);
     await expect(lookupOnce(guardedLookup({ ...strict, allowPrivate: true }, resolver(['10.0.0.1'])), 'lan')).resolves.toBe('10.0.0.1');
   });
 });

@@ -1,0 +1,50 @@
+import { HttpStatus } from '@nestjs/common';
+import type { Request } from 'express';
+import { ApiError } from '../errors/api-error';
+import type { UploadFields } from './jobs.service';
+
+/** Enough for a 2048-character url, outputUrl and callbackUrl and the other options. */
+const JSON_LIMIT = 16 * 1024;
+const FIELDS = ['url', 'languages', 'pages', 'ocr', 'callbackUrl', 'retention', 'outputUrl', 'outputFormat'] as const;
+
+const invalid = (message: string) => new ApiError(HttpStatus.BAD_REQUEST, 'invalid_json', message);
+
+/**
+ * `POST /v1/jobs` with `Content-Type: application/json`: `{ "url": ..., options }`. Read
+ * here, within 16 KiB, rather than by a body parser for every route. Options take the
+ * form fields' values; `retention` may be a number and `languages` a list as well.
+ */
+export async function readUrlRequest(req: Request): Promise<{ url: string; fields: UploadFields }> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > JSON_LIMIT) {
+      req.resume();
+      throw new ApiError(HttpStatus.PAYLOAD_TOO_LARGE, 'json_too_large', `A JSON request is at most ${JSON_LIMIT} bytes.`);
+    }
+    chunks.push(chunk as Buffer);
+  }
+  let body: unknown;
+  try {
+    body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  } catch {
+    throw invalid('The body is not valid JSON.');
+  }
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw invalid('The body must be a JSON object.');
+  const fields: Record<string, string> = {};
+  for (const [name, value] of Object.entries(body)) {
+    if (!(FIELDS as readonly string[]).includes(name)) throw invalid(`Unknown field "${name}"; the fields are ${FIELDS.join(', ')}.`);
+    if (value === null || value === undefined) continue;
+    if (name === 'retention' && typeof value === 'number') fields[name] = String(value);
+    else if (name === 'languages' && Array.isArray(value) && value.every((v) => typeof v === 'string')) fields[name] = value.join('+');
+    else if (typeof value === 'string') fields[name] = value;
+    else
+      throw invalid(
+        `"${name}" must be a string${name === 'retention' ? ' or a number' : name === 'languages' ? ' or a list of strings' : ''}.`,
+      );
+  }
+  const { url, ...options } = fields;
+  if (!url?.trim()) throw new ApiError(HttpStatus.BAD_REQUEST, 'file_missing', 'A JSON request names its PDF in "url".');
+  return { url: url.trim(), fields: options };
+}
