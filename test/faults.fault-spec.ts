@@ -5,11 +5,10 @@
  */
 import { Queue } from 'bullmq';
 import { denseScannedPdf, digitalPdf, scannedPdf } from './fixtures';
-import { JobBody, runHealthcheck, Stack, startRedis, startStack, TestRedis, until, upload, waitForJob } from './harness';
+import { connectionOf, JobBody, runHealthcheck, Stack, startRedis, startStack, TestRedis, until, upload, waitForJob } from './harness';
 
 jest.setTimeout(600_000);
 
-const connectionOf = (url: string) => ({ host: new URL(url).hostname, port: Number(new URL(url).port) });
 const pagesDone = async (stack: Stack, id: string) =>
   ((await (await fetch(`${stack.baseUrl}/v1/jobs/${id}`)).json()) as JobBody).progress?.pagesDone ?? 0;
 /** Pages a worker logged as done for a document. */

@@ -9,12 +9,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { digitalPdf, scannedPdf } from './fixtures';
 import { slowToOpenPdf } from './hostile-fixtures';
-import { freePort, Stack, startRedis, startStack, TestRedis, until, upload, waitForJob } from './harness';
-
-const connectionOf = (url: string) => {
-  const u = new URL(url);
-  return { host: u.hostname, port: Number(u.port) };
-};
+import { connectionOf, freePort, Stack, startRedis, startStack, TestRedis, until, upload, waitForJob } from './harness';
 
 describe('ids and storage keys', () => {
   let redis: TestRedis;

@@ -172,6 +172,9 @@ export function storageOf(env: Record<string, string>): StorageBackend {
   return new S3Backend(config.s3, { credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY } });
 }
 
+/** BullMQ connection options for a redis:// URL, for specs that look into a stack's queues. */
+export const connectionOf = (url: string) => ({ host: new URL(url).hostname, port: Number(new URL(url).port) });
+
 /** Deletes every key under `prefix`, as BullMQ's own tests do, so a shared Redis is left as it was found. */
 export async function removeQueueData(redisUrl: string, prefix: string) {
   const redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });

@@ -6,7 +6,9 @@
  */
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { Queue } from 'bullmq';
 import { execFileSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -15,7 +17,7 @@ import { join } from 'node:path';
 import { S3Backend } from '../src/storage/s3.backend';
 import { loadConfig } from '../src/config/config';
 import { scannedPdf, SCANNED_LINES } from './fixtures';
-import { type JobBody, Stack, startS3, startStack, until, upload, waitForJob } from './harness';
+import { connectionOf, type JobBody, Stack, startS3, startStack, until, upload, waitForJob } from './harness';
 import { startReceiver } from './receivers';
 
 const SECRET = 'sources-spec-webhook-secret';
@@ -178,6 +180,70 @@ describe('jobs by reference, results to a presigned URL', () => {
     expect(announced.status).toBe('completed');
     expect(announced.output).toMatchObject({ status: 'delivered', lastStatus: 200 });
     expect(hook.body).not.toContain('X-Amz-Signature');
+  });
+
+  it('has the job read as completed, its output delivered, by a receiver that asks on the webhook', async () => {
+    // A receiver that, like many do, fetches the job as soon as the webhook arrives.
+    const seen: { status: string; output: OutputView }[] = [];
+    const asking = createServer((req, res) => {
+      const id = req.headers['x-ocr-job-id'] as string;
+      req.resume();
+      void fetch(`${stack.baseUrl}/v1/jobs/${id}`)
+        .then((r) => r.json() as Promise<{ status: string; output: OutputView }>)
+        .then((job) => seen.push(job))
+        .finally(() => res.writeHead(204).end());
+    });
+    await new Promise<void>((resolve) => asking.listen(0, '127.0.0.1', resolve));
+    try {
+      const hook = `http://127.0.0.1:${(asking.address() as AddressInfo).port}/hook`;
+      const outputUrl = await presignedPut('outputs/asked.pdf');
+      const jobs = await Promise.all([
+        post({ url: `${docs.base}/files/doc.pdf`, callbackUrl: hook }),
+        post({ url: `${docs.base}/files/doc.pdf`, callbackUrl: hook, outputUrl }),
+      ]);
+      await until('both webhooks', async () => seen.length === 2 || undefined);
+      expect(seen.map((job) => job.status)).toEqual(['completed', 'completed']);
+      expect(seen.find((job) => job.output)?.output.status).toBe('delivered');
+      expect(jobs.every(({ res }) => res.status === 202)).toBe(true);
+    } finally {
+      await new Promise((resolve) => asking.close(resolve));
+    }
+  });
+
+  it("holds a completed document's deliveries until its completion is recorded, and drops them for a document that is gone", async () => {
+    // Workers queue a completed document's webhook just before BullMQ records the completion.
+    // Here the document never completes: a job that waits a minute, then is removed.
+    const connection = connectionOf(stack.env.REDIS_URL);
+    const documents = new Queue('documents', { connection, prefix: stack.env.QUEUE_PREFIX });
+    const webhooks = new Queue('webhooks', { connection, prefix: stack.env.QUEUE_PREFIX });
+    const receiver = await startReceiver();
+    try {
+      const id = randomUUID();
+      await documents.add('document', { uploadKey: `uploads/${id}.pdf` } as never, { jobId: id, delay: 60_000 });
+      const view = JSON.stringify({ id, status: 'completed' });
+      await webhooks.add(
+        'webhook',
+        {
+          documentId: id,
+          eventId: `${id}.completed`,
+          event: 'completed',
+          url: receiver.url,
+          body: view,
+          retention: 60,
+        },
+        { jobId: `${id}.completed` },
+      );
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      expect(receiver.deliveries).toHaveLength(0);
+      expect(await webhooks.getJobState(`${id}.completed`)).toBe('delayed');
+
+      await documents.remove(id);
+      await until('the webhook to be dropped', async () => (await webhooks.getJobState(`${id}.completed`)) === 'completed' || undefined);
+      expect(receiver.deliveries).toHaveLength(0);
+    } finally {
+      await receiver.close();
+      await Promise.all([documents.close(), webhooks.close()]);
+    }
   });
 
   it('sends the format asked for, and reports a delivery that keeps failing without failing the job', async () => {

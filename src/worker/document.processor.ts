@@ -13,7 +13,7 @@ import { OutputPoolService } from './output/output-pool.service';
 import { documentConcurrency, PdfPoolService } from './pdf/pdf-pool.service';
 import { CancellationService } from '../queue/cancellation.service';
 import { PageSelectionError, selectPages } from '../contract/page-selection';
-import { jobView, partialResult } from '../contract/job-view';
+import { jobView, partialResult, unsentOutput } from '../contract/job-view';
 import { JobEvents } from '../queue/job-events.service';
 import { WebhooksService } from '../webhooks/webhooks.service';
 import {
@@ -95,7 +95,9 @@ export class DocumentProcessor extends WorkerHost implements OnApplicationBootst
       throw new UnrecoverableError(failed.find((r) => decodeFailure(r).code !== 'processing_failed') ?? failed[0]);
     }
     if (await job.moveToWaitingChildren(token!)) throw new WaitingChildrenError();
-    return this.assemble(job);
+    const result = await this.assemble(job);
+    await this.queueDeliveries(job);
+    return result;
   }
 
   @OnWorkerEvent('failed')
@@ -119,7 +121,29 @@ export class DocumentProcessor extends WorkerHost implements OnApplicationBootst
     void announcement.finally(() => this.announcing.delete(announcement));
   }
 
-  /** The final status, to the job's event stream and its webhook, once BullMQ has recorded it. */
+  /**
+   * The completed job's output and webhook, queued before BullMQ records the completion: a
+   * worker that dies between the two leaves the document to be assembled again (the same
+   * delivery ids, so nothing is sent twice), never a completed job whose webhook is lost.
+   * The deliveries wait until the completion is recorded (see WebhookProcessor).
+   */
+  private async queueDeliveries(job: Job<DocumentJobData>) {
+    const { outputUrl, outputFormat = 'pdf', callbackUrl } = job.data;
+    if (!outputUrl && !callbackUrl) return;
+    const id = job.id!;
+    const retention = job.data.retention ?? this.config.resultTtlSeconds;
+    const summary = await this.storage.readJson<DocumentSummary>(this.storage.summaryKey(id));
+    const view = jobView({ ...job, id, finishedOn: Date.now() } as Job<DocumentJobData>, 'completed', job.data.pagesTotal ?? 0, summary);
+    if (outputUrl) {
+      view.output = unsentOutput(outputFormat, 'pending');
+      // The output goes first; its delivery then sends the webhook.
+      await this.webhooks.enqueueOutput(view, { url: outputUrl, format: outputFormat, callbackUrl }, retention);
+    } else {
+      await this.webhooks.enqueue(view, callbackUrl, retention);
+    }
+  }
+
+  /** The final status to the job's event stream, once BullMQ has recorded it; and a failure's webhook. */
   private async announce(job: Job<DocumentJobData>, state: 'completed' | 'failed') {
     const id = job.id!;
     const retention = job.data.retention ?? this.config.resultTtlSeconds;
@@ -135,13 +159,9 @@ export class DocumentProcessor extends WorkerHost implements OnApplicationBootst
       const view = jobView(job, state, pages?.length ?? job.data.pagesTotal ?? 0, result);
       const { pagesTotal, pagesDone } = view.progress;
       await this.events.emit(id, { type: 'status', status: view.status, pagesTotal, pagesDone, error: view.error }, retention);
-      const { outputUrl, outputFormat = 'pdf', callbackUrl } = job.data;
-      if (outputUrl) view.output = await this.webhooks.outputStatus(id, outputFormat, view.status);
-      // The output goes first; its delivery then sends the webhook.
-      if (outputUrl && state === 'completed') {
-        await this.webhooks.enqueueOutput(view, { url: outputUrl, format: outputFormat, callbackUrl }, retention);
-      } else {
-        await this.webhooks.enqueue(view, callbackUrl, retention);
+      if (state === 'failed') {
+        if (job.data.outputUrl) view.output = unsentOutput(job.data.outputFormat ?? 'pdf', 'skipped');
+        await this.webhooks.enqueue(view, job.data.callbackUrl, retention);
       }
     } catch (error) {
       withJobContext({ jobId: id }, () => this.logger.error(`Could not announce that document ${id} ${state}: ${error}`));

@@ -1,15 +1,25 @@
 import { OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
 import { Logger, OnModuleDestroy } from '@nestjs/common';
-import { Job, UnrecoverableError } from 'bullmq';
+import { DelayedError, Job, UnrecoverableError } from 'bullmq';
 import { AppConfig } from '../config/config';
 import { FORMAT_INFO } from '../contract/formats';
 import type { JobView } from '../contract/job-view';
-import { OUTPUT_JOB, type OutputJobData, WEBHOOKS_QUEUE, type WebhookJobData } from '../contract/queues';
+import {
+  type DocumentsQueue,
+  InjectDocumentsQueue,
+  OUTPUT_JOB,
+  type OutputJobData,
+  WEBHOOKS_QUEUE,
+  type WebhookJobData,
+} from '../contract/queues';
 import { withJobContext } from '../logging/job-context';
 import { type Answer, deliver } from '../outbound/send';
 import { StorageService } from '../storage/storage.service';
 import { signatureHeader } from '../webhooks/signature';
 import { WebhooksService } from '../webhooks/webhooks.service';
+
+/** How often a delivery looks again for its document's completion. */
+const COMPLETION_POLL_MS = 200;
 
 const succeeded = (answer: Answer) => answer.status !== null && answer.status >= 200 && answer.status < 300;
 
@@ -26,6 +36,7 @@ export class WebhookProcessor extends WorkerHost implements OnModuleDestroy {
     private readonly config: AppConfig,
     private readonly webhooks: WebhooksService,
     private readonly storage: StorageService,
+    @InjectDocumentsQueue() private readonly documents: DocumentsQueue,
   ) {
     super();
   }
@@ -34,10 +45,30 @@ export class WebhookProcessor extends WorkerHost implements OnModuleDestroy {
     await this.worker.close();
   }
 
-  async process(job: Job<WebhookJobData | OutputJobData>) {
-    return withJobContext({ jobId: job.data.documentId }, () =>
-      job.name === OUTPUT_JOB ? this.putOutput(job as Job<OutputJobData>) : this.postWebhook(job as Job<WebhookJobData>),
-    );
+  async process(job: Job<WebhookJobData | OutputJobData>, token?: string) {
+    return withJobContext({ jobId: job.data.documentId }, async () => {
+      const output = job.name === OUTPUT_JOB;
+      if (output || (job.data as WebhookJobData).event === 'completed') {
+        if (!(await this.documentCompleted(job, token!))) return;
+      }
+      return output ? this.putOutput(job as Job<OutputJobData>) : this.postWebhook(job as Job<WebhookJobData>);
+    });
+  }
+
+  /**
+   * A completed document's deliveries are queued just before BullMQ records its completion:
+   * they wait for it (without using an attempt), so that a receiver that then asks for the
+   * job finds it completed. A document that failed after all, or is gone, gets none.
+   */
+  private async documentCompleted(job: Job, token: string): Promise<boolean> {
+    const state = await this.documents.getJobState(job.data.documentId as string);
+    if (state === 'completed') return true;
+    if (state === 'failed' || state === 'unknown') {
+      this.logger.warn(`Dropped the ${job.name} of document ${job.data.documentId}, which is ${state === 'failed' ? 'failed' : 'gone'}`);
+      return false;
+    }
+    await job.moveToDelayed(Date.now() + COMPLETION_POLL_MS, token);
+    throw new DelayedError();
   }
 
   private get policy() {
