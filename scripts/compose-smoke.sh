@@ -3,9 +3,13 @@
 # every container healthy, the web page served, a scanned PDF OCR'd, the job still there
 # after `down` and `up` (named volumes), three workers sharing a 48-page document, one of
 # them stopped in the middle of it. Then tears everything down, volumes included. Exits non-zero on any failure.
+# With SMOKE_S3=1 the same, on the several-hosts layout: docker-compose.s3.yml on top (MinIO,
+# no volume shared by the API and the workers), and it checks the containers' mounts, the
+# objects in the bucket and that every worker deletes its own copies of the PDFs.
 #
 #   scripts/compose-smoke.sh
 #   COMPOSE="../shared/tools/container-sandbox.sh compose" scripts/compose-smoke.sh
+#   SMOKE_S3=1 SMOKE_S3_STANDINS=1 COMPOSE="../shared/tools/container-sandbox.sh compose" scripts/compose-smoke.sh
 #
 # COMPOSE        the compose command (default "docker compose")
 # ENGINE         the container CLI, for what compose cannot do to one replica: stop it,
@@ -13,6 +17,11 @@
 # API_PORT       host port for the API (default 3000)
 # SMOKE_PROJECT  compose project name (default ocr-smoke); a project of its own, so that
 #                the final `down -v` never touches a stack you started yourself
+# SMOKE_S3       1: run docker-compose.yml with docker-compose.s3.yml
+# SMOKE_S3_STANDINS  1: first build test stand-ins for the minio/minio and minio/mc images
+#                (scripts/s3-standins: s3rver, not MinIO), for a machine that cannot pull them.
+#                They are tagged with the real names; an image of that name that is not a
+#                stand-in is left alone and the run stops.
 # Needs only bash, curl, grep and sed besides the container tools.
 set -euo pipefail
 
@@ -31,13 +40,15 @@ single=scripts/fixtures/scan-1page.pdf # "The quick brown fox jumps over / the l
 long=scripts/fixtures/scan-48pages.pdf # the same image on 48 pages
 long_pages=48
 scratch=$(mktemp -d)
+files=(-f docker-compose.yml)
+if [[ ${SMOKE_S3:-} == 1 ]]; then files+=(-f docker-compose.s3.yml); fi
 
 log() { printf '[smoke %s] %s\n' "$(date +%T)" "$*"; }
 fail() {
   log "FAIL: $*"
   exit 1
 }
-dc() { "${compose[@]}" -p "$project" "$@"; }
+dc() { "${compose[@]}" -p "$project" "${files[@]}" "$@"; }
 
 # Running containers of this project, of one service when one is named.
 containers() {
@@ -96,6 +107,10 @@ wait_healthy() { # service, containers wanted, seconds
 }
 
 wait_stack() { # worker replicas
+  if s3; then
+    wait_healthy minio 1 60
+    wait_bucket
+  fi
   wait_healthy redis 1 120
   wait_healthy api 1 180
   wait_healthy worker "$1" 180
@@ -147,14 +162,105 @@ check_text() { # id, pages
   ((fox == $2 && dog == $2)) || fail "expected the fox and the dog on each of $2 pages, found $fox and $dog"
 }
 
+# --- the several-hosts layout (SMOKE_S3=1) ---
+s3() { [[ ${SMOKE_S3:-} == 1 ]]; }
+
+build_standins() {
+  local target image
+  for target in minio mc; do
+    image=docker.io/minio/$target:latest
+    if "$ENGINE" image inspect "$image" >/dev/null 2>&1 &&
+      [[ -z $("$ENGINE" image inspect -f '{{index .Config.Labels "ocr.test-stand-in"}}' "$image") ]]; then
+      fail "$image is the real image, not a stand-in: run without SMOKE_S3_STANDINS"
+    fi
+    "$ENGINE" build -q --target "$target" -t "$image" scripts/s3-standins >/dev/null
+  done
+  log "built the test stand-ins for minio/minio and minio/mc (scripts/s3-standins: s3rver, not MinIO)"
+}
+
+# podman-compose does not wait for MinIO's healthcheck, nor for this one-shot container.
+wait_bucket() {
+  local deadline=$((SECONDS + 120)) id
+  while :; do
+    for id in $("$ENGINE" ps -aq --filter "label=com.docker.compose.project=$project" --filter "label=com.docker.compose.service=minio-bucket"); do
+      if [[ $("$ENGINE" inspect -f '{{.State.Status}} {{.State.ExitCode}}' "$id") == "exited 0" ]]; then
+        log "minio-bucket: the bucket is there"
+        return
+      fi
+    done
+    ((SECONDS < deadline)) || fail "minio-bucket did not create the bucket in 120 s"
+    sleep 2
+  done
+}
+
+mounts_of() { "$ENGINE" inspect -f '{{range .Mounts}}{{if .Name}}{{.Name}}{{else}}{{.Source}}{{end}} {{.Destination}}{{println}}{{end}}' "$1"; }
+
+# The API and the workers share no volume, none mounts the base file's shared one, and each
+# worker keeps its scratch files (STORAGE_DIR) on no mount at all: the replicas of a service
+# all mount the same named volume, so a worker's scratch folder is its own only in its container.
+check_mounts() {
+  local -A api_mounts=()
+  local service id name source dest dir
+  for service in api worker; do
+    for id in $(containers "$service"); do
+      name=$(name_of "$id")
+      dir=$("$ENGINE" exec "$id" printenv STORAGE_DIR)
+      while read -r source dest; do
+        [[ -n $source ]] || continue
+        log "$name: $source at $dest"
+        [[ $source != "${project}_storage" ]] || fail "$name mounts the shared storage volume"
+        if [[ $service == api ]]; then
+          api_mounts[$source]=1
+        else
+          [[ -z ${api_mounts[$source]:-} ]] || fail "$name shares $source with the API"
+          [[ $dir != "$dest" && $dir != "$dest"/* ]] || fail "$name keeps its scratch files ($dir) on $source"
+        fi
+      done < <(mounts_of "$id")
+      log "$name: STORAGE_DIR=$dir"
+    done
+  done
+  log "the API and the workers share no volume"
+}
+
+bucket() { # every key in the bucket, one a line, as mc lists them in the MinIO container
+  # shellcheck disable=SC2016 # expanded in the container
+  "$ENGINE" exec "$(containers minio | head -n 1)" sh -c \
+    'mc alias set smoke http://localhost:9000 "$MINIO_ROOT_USER" "$MINIO_ROOT_PASSWORD" >/dev/null && mc ls --recursive smoke/ocr' |
+    sed -n 's/.* STANDARD //p'
+}
+
+check_bucket() { # id, pages
+  local keys pages
+  keys=$(bucket) || fail "cannot list the bucket"
+  grep -qx "uploads/$1.pdf" <<<"$keys" || fail "uploads/$1.pdf is not in the bucket"
+  grep -qx "results/$1.json" <<<"$keys" || fail "results/$1.json is not in the bucket"
+  pages=$(grep -c "^pages/$1/[0-9]*\.json$" <<<"$keys" || true)
+  ((pages == $2)) || fail "$pages page results of $1 in the bucket, not $2"
+  log "bucket: uploads/$1.pdf, results/$1.json and $pages page results ($(grep -c . <<<"$keys") objects in all)"
+}
+
+# Every worker deletes its copy of a PDF once the document ends, and writes nothing to /data.
+check_scratch() {
+  local deadline=$((SECONDS + 30)) id name left
+  for id in $(containers worker); do
+    name=$(name_of "$id")
+    while left=$("$ENGINE" exec "$id" sh -c 'ls -A "$STORAGE_DIR/copies" /data' | grep -v -e '^$' -e ':$' || true) && [[ -n $left ]]; do
+      ((SECONDS < deadline)) || fail "$name still has: $left"
+      sleep 1
+    done
+  done
+  log "no worker kept a copy of a PDF, and /data is empty in every worker"
+}
+
 command -v curl >/dev/null || fail "curl is needed"
 if curl -s --max-time 2 -o /dev/null "$base/"; then
   fail "something already answers on $base; stop it or set API_PORT"
 fi
 trap finish EXIT
 dc down -v >/dev/null 2>&1 || true
+if s3 && [[ ${SMOKE_S3_STANDINS:-} == 1 ]]; then build_standins; fi
 
-log "1. $(printf '%s ' "${compose[@]}")-p $project up --build -d (API on $base, engine $ENGINE)"
+log "1. $(printf '%s ' "${compose[@]}")-p $project ${files[*]} up --build -d (API on $base, engine $ENGINE)"
 dc up --build -d
 wait_stack 2
 log "images: $("$ENGINE" images --format '{{.Repository}}:{{.Tag}} {{.Size}}' | grep -E 'ocr-(api|worker)' | tr '\n' ' ')"
@@ -162,6 +268,7 @@ for id in $(containers api) $(containers worker); do
   [[ $("$ENGINE" exec "$id" id -u) != 0 ]] || fail "$(name_of "$id") runs as root"
 done
 log "api and worker containers run as: $("$ENGINE" exec "$(containers api | head -n 1)" id -un)"
+if s3; then check_mounts; fi
 # The web page: built into the API image, served at / with its script.
 page=$(curl -sS "$base/") || fail "GET / does not answer"
 grep -q 'src="/app.js"' <<<"$page" || fail "GET / is not the web page: $page"
@@ -172,8 +279,9 @@ log "2. one scanned page"
 first=$(submit "$single")
 wait_completed "$first" 180
 check_text "$first" 1
+if s3; then check_bucket "$first" 1; fi
 
-log "3. down and up again: Redis (AOF) and the uploads live in named volumes"
+log "3. down and up again: Redis (AOF) and the documents (the storage volume, or MinIO's) live in named volumes"
 dc down
 dc up -d
 wait_stack 2
@@ -203,6 +311,12 @@ for id in $(containers worker); do
 done
 [[ -n $victim ]] || victim=$(containers worker | head -n 1)
 victim_name=$(name_of "$victim")
+if s3 && "$ENGINE" logs "$victim" 2>&1 | grep -q "of $doc: "; then
+  # shellcheck disable=SC2016 # expanded in the container
+  copy=$("$ENGINE" exec "$victim" sh -c 'ls "$STORAGE_DIR/copies"' | grep -F "$doc" || true)
+  [[ -n $copy ]] || fail "$victim_name reads pages of $doc but has no copy of it in its own scratch folder"
+  log "$victim_name reads its own copy of the PDF, $copy, in its container"
+fi
 log "stopping $victim_name at $done_pages of $long_pages pages (SIGTERM, then its grace period)"
 stop_started=$SECONDS
 "$ENGINE" stop "$victim" >/dev/null
@@ -219,3 +333,8 @@ check_text "$doc" "$long_pages"
 for id in $("$ENGINE" ps -aq --filter "label=com.docker.compose.project=$project" --filter "label=com.docker.compose.service=worker"); do
   log "$(name_of "$id"): $("$ENGINE" logs "$id" 2>&1 | grep -c "of $doc: ") pages of the document"
 done
+if s3; then
+  check_bucket "$doc" "$long_pages"
+  check_mounts
+  check_scratch
+fi

@@ -41,6 +41,59 @@ describe('docker-compose.yml', () => {
   });
 });
 
+describe('docker-compose.s3.yml', () => {
+  const read = (file: string) => readFileSync(join(__dirname, '..', file), 'utf8');
+  type Service = { volumes?: string[]; environment?: string[] | Record<string, string>; command?: string[] };
+  const [base, s3] = ['docker-compose.yml', 'docker-compose.s3.yml'].map(
+    (file) => parse(read(file), { merge: true }) as { services: Record<string, Service> },
+  );
+  // What both Docker Compose and podman-compose 1.0.3 do with two files: a volume takes the
+  // place of the one with the same path in the container.
+  const volumes = (service: string) =>
+    new Map(
+      [...(base.services[service].volumes ?? []), ...(s3.services[service].volumes ?? [])].map((v) => [v.split(':')[1], v.split(':')[0]]),
+    );
+
+  it('is read by podman-compose 1.0.3 too: no YAML tags, and no value set on a bare name of the base file', () => {
+    expect(read('docker-compose.s3.yml')).not.toMatch(/^[^#\n]*:\s*!\w/m);
+    for (const service of ['api', 'worker']) {
+      const bare = (base.services[service].environment as string[]).filter((e) => !e.includes('='));
+      expect(Object.keys(s3.services[service].environment ?? {}).filter((name) => bare.includes(name))).toEqual([]);
+    }
+  });
+
+  it("runs each image's own CMD with the S3 settings in front", () => {
+    for (const [service, dockerfile] of [
+      ['api', 'Dockerfile.api'],
+      ['worker', 'Dockerfile.worker'],
+    ]) {
+      const cmd = JSON.parse(/^CMD (.*)$/m.exec(read(dockerfile))![1]) as string[];
+      const command = s3.services[service].command!;
+      expect(command.slice(-cmd.length)).toEqual(cmd);
+      expect(command[0]).toBe('env');
+      const settings = command.slice(1, -cmd.length).map((e) => e.split('=')[0]);
+      expect(settings).toEqual([
+        'STORAGE_URL',
+        'S3_ENDPOINT',
+        'S3_REGION',
+        'S3_FORCE_PATH_STYLE',
+        'AWS_ACCESS_KEY_ID',
+        'AWS_SECRET_ACCESS_KEY',
+      ]);
+    }
+  });
+
+  it('leaves the API and the workers no volume in common, and the workers their scratch files on none', () => {
+    const [api, worker] = [volumes('api'), volumes('worker')];
+    expect([...api.values(), ...worker.values()]).not.toContain('storage');
+    expect([...api.values()].filter((source) => [...worker.values()].includes(source))).toEqual([]);
+    // Replicas share a named volume: a worker's scratch folder is its own only off every volume.
+    const scratch = (s3.services.worker.environment as Record<string, string>).STORAGE_DIR;
+    expect(scratch).toBeDefined();
+    for (const target of worker.keys()) expect(scratch === target || scratch.startsWith(`${target}/`)).toBe(false);
+  });
+});
+
 describe('MANAGEMENT_PORT', () => {
   it('serves health, metrics and the dashboard there, and only the API on PORT', async () => {
     const redis = await startRedis();
