@@ -32,4 +32,34 @@ describe('StorageService', () => {
     await Promise.all(Array.from({ length: 8 }, (_, i) => storage.writeJson('results/same.json', { i })));
     expect(readdirSync(join(dir, 'results'))).toEqual(['same.json']);
   });
+
+  it("reads a finished page's file once, however often a running job is polled, until the job is removed", async () => {
+    const page = (n: number) => ({
+      page: n,
+      source: 'ocr',
+      text: `page ${n}`,
+      confidence: 90,
+      width: 612,
+      height: 792,
+      lines: [{ text: 'x' }],
+    });
+    await storage.writeJson(storage.pageKey('doc', 1), page(1));
+    await storage.writeJson(storage.pageKey('doc', 2), page(2));
+    const get = jest.spyOn(folder, 'get');
+    const first = await storage.finishedPages('doc');
+    expect(first.map((p) => p.text)).toEqual(['page 1', 'page 2']);
+    expect(first[0]).not.toHaveProperty('lines');
+    expect(get).toHaveBeenCalledTimes(2);
+
+    await storage.writeJson(storage.pageKey('doc', 3), page(3));
+    expect((await storage.finishedPages('doc')).map((p) => p.page)).toEqual([1, 2, 3]);
+    // Only the new page was read.
+    expect(get).toHaveBeenCalledTimes(3);
+
+    await storage.removeDocument('doc');
+    expect(await storage.finishedPages('doc')).toEqual([]);
+    await storage.writeJson(storage.pageKey('doc', 1), { ...page(1), text: 'again' });
+    expect((await storage.finishedPages('doc')).map((p) => p.text)).toEqual(['again']);
+    get.mockRestore();
+  });
 });

@@ -10,6 +10,8 @@ import { STORAGE_FOLDERS, type StorageBackend, type StoredObject } from './stora
 
 /** Local copies of stored uploads that no page has read for this long are deleted. */
 const LOCAL_COPY_IDLE_MS = 10 * 60 * 1000;
+/** Finished pages' summaries kept in memory: a few KiB each, mostly their text. */
+const SUMMARY_CACHE_SIZE = 5000;
 import type { PageResult, PageSummary } from '../contract/results';
 
 /**
@@ -24,6 +26,8 @@ export class StorageService implements OnModuleInit, OnApplicationShutdown {
   readonly backend: StorageBackend;
   private readonly scratch: string;
   private readonly copies = new Map<string, Promise<string>>();
+  /** Page summaries by page key, least recently used first. */
+  private readonly summaries = new Map<string, PageSummary>();
 
   constructor(config: AppConfig) {
     this.scratch = resolve(config.storageDir);
@@ -110,14 +114,36 @@ export class StorageService implements OnModuleInit, OnApplicationShutdown {
     return this.readJson<PageResult>(this.pageKey(documentId, page));
   }
 
-  /** The pages of a running or stopped job that have finished, in page order, without their lines. */
+  /**
+   * The pages of a running or stopped job that have finished, in page order, without their
+   * lines. A finished page never changes, so each is read once per process and then kept
+   * (the most recent SUMMARY_CACHE_SIZE): a poll of a running job lists the folder and reads
+   * only the pages finished since, not every page's words again.
+   */
   async finishedPages(documentId: string): Promise<PageSummary[]> {
     const stored = await this.backend.list(`pages/${documentId}/`);
     const numbers = stored
       .flatMap(({ key }) => (/\/(\d+)\.json$/.exec(key) ? [Number.parseInt(/\/(\d+)\.json$/.exec(key)![1], 10)] : []))
       .sort((x, y) => x - y);
-    const pages = await Promise.all(numbers.map((n) => this.finishedPage(documentId, n)));
-    return pages.flatMap((p) => (p ? [(({ lines: _lines, ...summary }) => summary)(p)] : []));
+    const pages = await Promise.all(numbers.map((n) => this.pageSummary(documentId, n)));
+    return pages.flatMap((p) => (p ? [p] : []));
+  }
+
+  private async pageSummary(documentId: string, page: number): Promise<PageSummary | null> {
+    const key = this.pageKey(documentId, page);
+    const kept = this.summaries.get(key);
+    if (kept) {
+      // Most recently used last: the first entry is the one to drop.
+      this.summaries.delete(key);
+      this.summaries.set(key, kept);
+      return kept;
+    }
+    const result = await this.finishedPage(documentId, page);
+    if (!result) return null;
+    const { lines: _lines, ...summary } = result;
+    this.summaries.set(key, summary);
+    if (this.summaries.size > SUMMARY_CACHE_SIZE) this.summaries.delete(this.summaries.keys().next().value!);
+    return summary;
   }
 
   /** The stored text of `key`; throws when there is none. */
@@ -193,6 +219,7 @@ export class StorageService implements OnModuleInit, OnApplicationShutdown {
       ].map((k) => this.backend.remove(k)),
     );
     await this.releaseLocalFile(this.uploadKey(documentId));
+    for (const key of this.summaries.keys()) if (key.startsWith(`pages/${documentId}/`)) this.summaries.delete(key);
   }
 
   /**
