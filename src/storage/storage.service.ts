@@ -169,7 +169,8 @@ export class StorageService implements OnModuleInit, OnApplicationShutdown {
     if (this.backend instanceof LocalBackend) return this.backend.path(key);
     let copy = this.copies.get(key);
     if (!copy) {
-      const path = join(this.scratch, 'copies', key.replace(/[^\w.-]+/g, '_'));
+      // A name of this copy's own: workers that share a scratch folder never write one file.
+      const path = join(this.scratch, 'copies', `${randomUUID()}-${key.replace(/[^\w.-]+/g, '_')}`);
       copy = this.backend.download(key, path).then((found) => {
         if (!found) throw new Error(`Nothing stored under ${key}`);
         return path;
