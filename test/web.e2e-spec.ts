@@ -6,6 +6,8 @@
  */
 import axe from 'axe-core';
 import { mkdirSync, readFileSync, statSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { type Browser, type BrowserContext, type Page as Tab } from 'playwright-core';
 import { DIGITAL_LINES, mixedPdf, truncatedPdf } from './fixtures';
@@ -67,7 +69,9 @@ async function seriousViolations(tab: Tab): Promise<AxeViolation[]> {
 
   beforeAll(async () => {
     // A small upload limit, to see the page report the API's 413.
-    [stack, pdf] = await Promise.all([startStack({ env: { MAX_UPLOAD_BYTES: String(LIMIT) } }), mixedPdf()]);
+    // Loopback over http allowed, for the PDF the page names by its address.
+    const env = { MAX_UPLOAD_BYTES: String(LIMIT), WEBHOOK_ALLOW_PRIVATE: 'true', WEBHOOK_ALLOW_HTTP: 'true' };
+    [stack, pdf] = await Promise.all([startStack({ env }), mixedPdf()]);
     browser = await launchChromium();
     context = await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
     tab = await context.newPage();
@@ -183,6 +187,37 @@ async function seriousViolations(tab: Tab): Promise<AxeViolation[]> {
 
     expect(await seriousViolations(tab)).toEqual([]);
     expect(problems).toEqual([]);
+  });
+
+  it('reads a PDF given by its address, and shows why an address that answers 404 gets nothing', async () => {
+    const files = createServer((req, res) => {
+      if (req.url === '/shared/scan.pdf') res.writeHead(200, { 'content-type': 'application/pdf' }).end(pdf);
+      else res.writeHead(404).end();
+    });
+    await new Promise<void>((resolve) => files.listen(0, '127.0.0.1', resolve));
+    const base = `http://127.0.0.1:${(files.address() as AddressInfo).port}`;
+    try {
+      await tab.goto(stack.baseUrl);
+      await tab.getByRole('checkbox', { name: /English/ }).waitFor();
+      await tab.getByLabel(/Or its address/).fill(`${base}/shared/scan.pdf`);
+      await tab.getByRole('button', { name: 'Read document' }).click();
+      const progress = tab.getByRole('progressbar', { name: 'Pages read' });
+      await progress.and(tab.locator('[aria-valuenow="2"][aria-valuemax="2"]')).waitFor({ timeout: 120_000 });
+      const id = /#\/jobs\/([\w-]+)$/.exec(tab.url())![1];
+      expect((await waitForJob(stack.baseUrl, id)).status).toBe('completed');
+      await tab.locator('.jobs__name', { hasText: 'scan.pdf' }).first().waitFor();
+
+      await tab.getByLabel(/Or its address/).fill(`${base}/gone.pdf`);
+      await tab.getByRole('button', { name: 'Read document' }).click();
+      const alert = tab.getByTestId('upload-error');
+      await alert.waitFor();
+      const text = (await alert.textContent())!;
+      expect(text).toContain('url_unavailable');
+      expect(text).toContain('HTTP 404');
+      expect(await seriousViolations(tab)).toEqual([]);
+    } finally {
+      await new Promise((resolve) => files.close(resolve));
+    }
   });
 
   it('shows the message the API gives for a file that is not a PDF', async () => {

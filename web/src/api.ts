@@ -146,6 +146,20 @@ export function createJob(options: UploadOptions): Promise<Job> {
   });
 }
 
+/** POST /v1/jobs as JSON: the API fetches the PDF from `url` (https, or s3:// in its bucket). */
+export async function createJobFromUrl(options: Omit<UploadOptions, 'file' | 'onProgress'> & { url: string }): Promise<Job> {
+  const body: Record<string, string> = { url: options.url };
+  if (options.languages) body.languages = options.languages;
+  if (options.ocr !== 'auto') body.ocr = options.ocr;
+  if (options.pages.trim()) body.pages = options.pages.trim();
+  const res = await request('/v1/jobs', {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+    body: JSON.stringify(body),
+  });
+  return (await res.json()) as Job;
+}
+
 /** Fetches one output and hands it to the browser as a download named as the API names it. */
 export async function download(id: string, format: string): Promise<string> {
   const res = await request(`/v1/jobs/${encodeURIComponent(id)}/result?format=${format}`);

@@ -163,8 +163,8 @@ function App() {
     setSelected(id);
   };
 
-  const created = (job: Job, file: File) => {
-    remember({ id: job.id, name: file.name, size: file.size, createdAt: job.createdAt });
+  const created = (job: Job, source: { name: string; size: number }) => {
+    remember({ id: job.id, name: source.name, size: source.size, createdAt: job.createdAt });
     setJobs(rememberedJobs());
     setStatuses((s) => ({ ...s, [job.id]: job.status }));
     setJustCreated(job.id);

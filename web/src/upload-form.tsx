@@ -1,6 +1,6 @@
-/** Drop or pick a PDF, choose languages and the OCR mode, submit through POST /v1/jobs. */
+/** Drop or pick a PDF (or give its address), choose languages and the OCR mode, submit through POST /v1/jobs. */
 import { useEffect, useState } from 'preact/hooks';
-import { ApiError, createJob, type Job, type Languages, type OcrMode } from './api';
+import { ApiError, createJob, createJobFromUrl, type Job, type Languages, type OcrMode } from './api';
 import { fileSize, languageName } from './format';
 
 const MODES: { value: OcrMode; label: string; hint: string }[] = [
@@ -12,11 +12,13 @@ const MODES: { value: OcrMode; label: string; hint: string }[] = [
 interface Props {
   languages: Languages | null;
   languagesError: ApiError | null;
-  onCreated(job: Job, file: File): void;
+  /** The job, and what to call it in the list: the file's name and size, or the URL's last part (size 0). */
+  onCreated(job: Job, source: { name: string; size: number }): void;
 }
 
 export function UploadForm({ languages, languagesError, onCreated }: Props) {
   const [file, setFile] = useState<File | null>(null);
+  const [url, setUrl] = useState('');
   const [chosen, setChosen] = useState<string[]>([]);
   const [mode, setMode] = useState<OcrMode>('auto');
   const [pages, setPages] = useState('');
@@ -34,6 +36,7 @@ export function UploadForm({ languages, languagesError, onCreated }: Props) {
   const pick = (files: FileList | null | undefined) => {
     if (files?.[0]) {
       setFile(files[0]);
+      setUrl('');
       setError(null);
     }
   };
@@ -42,12 +45,14 @@ export function UploadForm({ languages, languagesError, onCreated }: Props) {
 
   const submit = async (e: Event) => {
     e.preventDefault();
-    if (!file) return;
+    const link = url.trim();
+    if (!file && !link) return;
     setError(null);
     setSending(0);
     try {
-      const job = await createJob({ file, languages: chosen.join('+'), ocr: mode, pages, onProgress: setSending });
-      onCreated(job, file);
+      const options = { languages: chosen.join('+'), ocr: mode, pages };
+      if (file) onCreated(await createJob({ ...options, file, onProgress: setSending }), file);
+      else onCreated(await createJobFromUrl({ ...options, url: link }), { name: nameOf(link), size: 0 });
     } catch (failure) {
       setError(failure instanceof ApiError ? failure : new ApiError(0, 'error', String(failure)));
     } finally {
@@ -91,6 +96,23 @@ export function UploadForm({ languages, languagesError, onCreated }: Props) {
           </span>
         )}
       </label>
+
+      <div class="field">
+        <label for="source-url">
+          Or its address <span class="muted small">(https, or s3:// in the service's bucket)</span>
+        </label>
+        <input
+          id="source-url"
+          class="input"
+          type="url"
+          placeholder="https://example.com/scan.pdf"
+          value={url}
+          onInput={(e) => {
+            setUrl((e.target as HTMLInputElement).value);
+            setFile(null);
+          }}
+        />
+      </div>
 
       <fieldset class="field">
         <legend>Languages</legend>
@@ -148,8 +170,14 @@ export function UploadForm({ languages, languagesError, onCreated }: Props) {
         />
       </div>
 
-      <button class="button button--primary button--wide" type="submit" disabled={!file || sending !== null}>
-        {sending === null ? 'Read document' : sending < 1 ? `Uploading… ${Math.round(sending * 100)}%` : 'Queuing…'}
+      <button class="button button--primary button--wide" type="submit" disabled={(!file && !url.trim()) || sending !== null}>
+        {sending === null
+          ? 'Read document'
+          : file && sending < 1
+            ? `Uploading… ${Math.round(sending * 100)}%`
+            : file
+              ? 'Queuing…'
+              : 'Fetching…'}
       </button>
       {error && (
         <div class="alert alert--error" role="alert" data-testid="upload-error">
@@ -158,4 +186,13 @@ export function UploadForm({ languages, languagesError, onCreated }: Props) {
       )}
     </form>
   );
+}
+
+/** The last part of a URL's path, for the list of jobs: "scan.pdf" of https://example.com/a/scan.pdf?x=1. */
+function nameOf(link: string): string {
+  try {
+    return decodeURIComponent(new URL(link).pathname.split('/').pop() || '') || link;
+  } catch {
+    return link;
+  }
 }
