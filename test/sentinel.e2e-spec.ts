@@ -8,9 +8,13 @@ import { freePort, JobBody, Proc, Stack, startStack, until, upload } from './har
 
 const MASTER_NAME = 'ocr-e2e';
 
-/** A redis-server of our own, as master or as the replica of one. */
-async function redisServer(port: number, replicaOf?: number): Promise<Proc> {
-  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'];
+/**
+ * A redis-server of our own, as master or as the replica of one, in `dir`: a full resync
+ * writes an RDB file even with saving off, which would otherwise land in the working folder.
+ */
+async function redisServer(dir: string, port: number, replicaOf?: number): Promise<Proc> {
+  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir];
+  args.push('--dbfilename', `dump-${port}.rdb`);
   if (replicaOf) args.push('--replicaof', '127.0.0.1', String(replicaOf));
   const proc = new Proc(spawn('redis-server', args, { stdio: 'pipe' }));
   await until(`redis-server on ${port}`, async () => proc.output.includes('Ready to accept connections'), 10_000);
@@ -30,8 +34,8 @@ describe('Redis Sentinel: a failover during a job', () => {
     masterPort = await freePort();
     replicaPort = await freePort();
     const sentinelPort = await freePort();
-    master = await redisServer(masterPort);
-    procs.push(master, await redisServer(replicaPort, masterPort));
+    master = await redisServer(dir, masterPort);
+    procs.push(master, await redisServer(dir, replicaPort, masterPort));
     // Debian's redis-sentinel (the redis-sentinel package); a quorum of one is enough to fail over here.
     const conf = join(dir, 'sentinel.conf');
     writeFileSync(
