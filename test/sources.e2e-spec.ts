@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { S3Backend } from '../src/storage/s3.backend';
 import { loadConfig } from '../src/config/config';
-import { scannedPdf, SCANNED_LINES } from './fixtures';
+import { scannedPdf, SCANNED_LINES, truncatedPdf } from './fixtures';
 import { connectionOf, type JobBody, Stack, startS3, startStack, until, upload, waitForJob } from './harness';
 import { startReceiver } from './receivers';
 
@@ -210,41 +210,44 @@ describe('jobs by reference, results to a presigned URL', () => {
     }
   });
 
-  it("holds a completed document's deliveries until its completion is recorded, and drops them for a document that is gone", async () => {
-    // Workers queue a completed document's webhook just before BullMQ records the completion.
-    // Here the document never completes: a job that waits a minute, then is removed.
-    const connection = connectionOf(stack.env.REDIS_URL);
-    const documents = new Queue('documents', { connection, prefix: stack.env.QUEUE_PREFIX });
-    const webhooks = new Queue('webhooks', { connection, prefix: stack.env.QUEUE_PREFIX });
-    const receiver = await startReceiver();
-    try {
-      const id = randomUUID();
-      await documents.add('document', { uploadKey: `uploads/${id}.pdf` } as never, { jobId: id, delay: 60_000 });
-      const view = JSON.stringify({ id, status: 'completed' });
-      await webhooks.add(
-        'webhook',
-        {
-          documentId: id,
-          eventId: `${id}.completed`,
-          event: 'completed',
-          url: receiver.url,
-          body: view,
-          retention: 60,
-        },
-        { jobId: `${id}.completed` },
-      );
-      await new Promise((resolve) => setTimeout(resolve, 1500));
-      expect(receiver.deliveries).toHaveLength(0);
-      expect(await webhooks.getJobState(`${id}.completed`)).toBe('delayed');
+  it.each(['completed', 'failed'] as const)(
+    'holds a %s webhook until the document is recorded so, and drops it for a document that is gone',
+    async (event) => {
+      // Workers queue a finished document's webhook just before BullMQ records how it finished.
+      // Here the document never finishes: a job that waits a minute, then is removed.
+      const connection = connectionOf(stack.env.REDIS_URL);
+      const documents = new Queue('documents', { connection, prefix: stack.env.QUEUE_PREFIX });
+      const webhooks = new Queue('webhooks', { connection, prefix: stack.env.QUEUE_PREFIX });
+      const receiver = await startReceiver();
+      try {
+        const id = randomUUID();
+        await documents.add('document', { uploadKey: `uploads/${id}.pdf` } as never, { jobId: id, delay: 60_000 });
+        const view = JSON.stringify({ id, status: event });
+        await webhooks.add(
+          'webhook',
+          {
+            documentId: id,
+            eventId: `${id}.${event}`,
+            event,
+            url: receiver.url,
+            body: view,
+            retention: 60,
+          },
+          { jobId: `${id}.${event}` },
+        );
+        await new Promise((resolve) => setTimeout(resolve, 1500));
+        expect(receiver.deliveries).toHaveLength(0);
+        expect(await webhooks.getJobState(`${id}.${event}`)).toBe('delayed');
 
-      await documents.remove(id);
-      await until('the webhook to be dropped', async () => (await webhooks.getJobState(`${id}.completed`)) === 'completed' || undefined);
-      expect(receiver.deliveries).toHaveLength(0);
-    } finally {
-      await receiver.close();
-      await Promise.all([documents.close(), webhooks.close()]);
-    }
-  });
+        await documents.remove(id);
+        await until('the webhook to be dropped', async () => (await webhooks.getJobState(`${id}.${event}`)) === 'completed' || undefined);
+        expect(receiver.deliveries).toHaveLength(0);
+      } finally {
+        await receiver.close();
+        await Promise.all([documents.close(), webhooks.close()]);
+      }
+    },
+  );
 
   it('sends the format asked for, and reports a delivery that keeps failing without failing the job', async () => {
     const outputUrl = await presignedPut('outputs/letter.json');
@@ -272,6 +275,23 @@ describe('jobs by reference, results to a presigned URL', () => {
       // The webhook still goes, and says so.
       const hook = await until('the webhook', async () => hooks.deliveries.find((d) => d.headers['x-ocr-job-id'] === failing.body.id));
       expect((JSON.parse(hook.body) as { output: OutputView }).output.status).toBe('failed');
+    } finally {
+      await refusing.close();
+    }
+  });
+
+  it("sends a failed job's webhook with its error, and no output", async () => {
+    const refusing = await startReceiver(() => 500);
+    try {
+      const { body } = await upload(stack.baseUrl, await truncatedPdf(), { callbackUrl: hooks.url, outputUrl: `${refusing.url}/out.pdf` });
+      const job = await waitForJob(stack.baseUrl, body.id);
+      expect(job.status).toBe('failed');
+      expect(job.output).toMatchObject({ status: 'skipped', attempts: 0 });
+      const hook = await until('the webhook', async () => hooks.deliveries.find((d) => d.headers['x-ocr-job-id'] === body.id));
+      expect(hook.headers['x-ocr-event']).toBe('failed');
+      const announced = JSON.parse(hook.body) as { status: string; error: { code: string }; output: OutputView };
+      expect(announced).toMatchObject({ status: 'failed', error: { code: 'pdf_invalid' }, output: { status: 'skipped' } });
+      expect(refusing.deliveries).toHaveLength(0);
     } finally {
       await refusing.close();
     }

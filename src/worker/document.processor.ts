@@ -1,6 +1,6 @@
 import { OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
 import { Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
-import { Job, UnrecoverableError, WaitingChildrenError } from 'bullmq';
+import { DelayedError, Job, UnrecoverableError, WaitingChildrenError } from 'bullmq';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AppConfig } from '../config/config';
@@ -72,7 +72,43 @@ export class DocumentProcessor extends WorkerHost implements OnApplicationBootst
   }
 
   async process(job: Job<DocumentJobData>, token?: string) {
-    return withJobContext({ jobId: job.id! }, () => this.run(job, token));
+    return withJobContext({ jobId: job.id! }, async () => {
+      try {
+        return await this.run(job, token);
+      } catch (error) {
+        if (this.isFinalFailure(job, error)) await this.queueFailureWebhook(job, (error as Error).message);
+        throw error;
+      }
+    });
+  }
+
+  /** A failure BullMQ will not retry, of a job this service made, that nobody else announces. */
+  private isFinalFailure(job: Job<DocumentJobData>, error: unknown): boolean {
+    if (error instanceof WaitingChildrenError || error instanceof DelayedError || !(error instanceof Error)) return false;
+    if (!isDocumentId(job.id) || job.data.uploadKey !== this.storage.uploadKey(job.id)) return false;
+    // A cancelled job was announced by the API that cancelled it.
+    if (decodeFailure(error.message).code === 'cancelled') return false;
+    return error instanceof UnrecoverableError || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+  }
+
+  /**
+   * As for a completion (see queueDeliveries): the webhook of a final failure is queued before
+   * BullMQ records it, and waits for it. The failed event queues the same one again (one id, so
+   * one delivery) for failures that never pass through here, such as a job that stalled too often.
+   */
+  private async queueFailureWebhook(job: Job<DocumentJobData>, reason: string) {
+    const { callbackUrl, outputUrl, outputFormat = 'pdf' } = job.data;
+    if (!callbackUrl) return;
+    const id = job.id!;
+    try {
+      const pages = await this.storage.finishedPages(id);
+      const failed = { ...job, id, finishedOn: Date.now(), failedReason: reason } as Job<DocumentJobData>;
+      const view = jobView(failed, 'failed', pages.length, pages.length ? partialResult(pages) : null);
+      if (outputUrl) view.output = unsentOutput(outputFormat, 'skipped');
+      await this.webhooks.enqueue(view, callbackUrl, job.data.retention ?? this.config.resultTtlSeconds);
+    } catch (error) {
+      this.logger.error(`Could not queue the webhook of failed document ${id}: ${error}`);
+    }
   }
 
   private async run(job: Job<DocumentJobData>, token?: string) {

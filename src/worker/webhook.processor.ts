@@ -48,23 +48,25 @@ export class WebhookProcessor extends WorkerHost implements OnModuleDestroy {
   async process(job: Job<WebhookJobData | OutputJobData>, token?: string) {
     return withJobContext({ jobId: job.data.documentId }, async () => {
       const output = job.name === OUTPUT_JOB;
-      if (output || (job.data as WebhookJobData).event === 'completed') {
-        if (!(await this.documentCompleted(job, token!))) return;
-      }
+      const event = output ? 'completed' : (job.data as WebhookJobData).event;
+      // A cancellation is announced by the API once it is recorded; the rest wait for theirs.
+      if (event !== 'cancelled' && !(await this.documentReached(event, job, token!))) return;
       return output ? this.putOutput(job as Job<OutputJobData>) : this.postWebhook(job as Job<WebhookJobData>);
     });
   }
 
   /**
-   * A completed document's deliveries are queued just before BullMQ records its completion:
-   * they wait for it (without using an attempt), so that a receiver that then asks for the
-   * job finds it completed. A document that failed after all, or is gone, gets none.
+   * A finished document's deliveries are queued just before BullMQ records how it finished:
+   * they wait for that (without using an attempt), so that a receiver that then asks for the
+   * job finds it as the webhook says. A document that finished otherwise, or is gone, gets none.
    */
-  private async documentCompleted(job: Job, token: string): Promise<boolean> {
+  private async documentReached(event: 'completed' | 'failed', job: Job, token: string): Promise<boolean> {
     const state = await this.documents.getJobState(job.data.documentId as string);
-    if (state === 'completed') return true;
-    if (state === 'failed' || state === 'unknown') {
-      this.logger.warn(`Dropped the ${job.name} of document ${job.data.documentId}, which is ${state === 'failed' ? 'failed' : 'gone'}`);
+    if (state === event) return true;
+    if (state === 'completed' || state === 'failed' || state === 'unknown') {
+      this.logger.warn(
+        `Dropped the ${event} ${job.name} of document ${job.data.documentId}, which is ${state === 'unknown' ? 'gone' : state}`,
+      );
       return false;
     }
     await job.moveToDelayed(Date.now() + COMPLETION_POLL_MS, token);
