@@ -325,9 +325,7 @@ export interface components {
             partial: boolean;
         };
         WebhookDelivery: {
-            /** Format: uri */
-            url: string;
-            /** @description Delivery attempts made so far for the latest event. */
+            /** @description Delivery attempts made so far (for a webhook: for its latest event). */
             attempts: number;
             /** @description The receiver's HTTP status at the last attempt; null if it did not answer. */
             lastStatus: number | null;
@@ -340,8 +338,23 @@ export interface components {
              * @description When a 2xx answer was received.
              */
             deliveredAt: string | null;
+            /** Format: uri */
+            url: string;
         };
         OutputDelivery: {
+            /** @description Delivery attempts made so far (for a webhook: for its latest event). */
+            attempts: number;
+            /** @description The receiver's HTTP status at the last attempt; null if it did not answer. */
+            lastStatus: number | null;
+            /** @description Why the last attempt got no answer. */
+            lastError: string | null;
+            /** Format: date-time */
+            lastAttemptAt: string | null;
+            /**
+             * Format: date-time
+             * @description When a 2xx answer was received.
+             */
+            deliveredAt: string | null;
             /** @enum {string} */
             format: "json" | "txt" | "hocr" | "alto" | "pdf";
             /**
@@ -349,19 +362,6 @@ export interface components {
              * @enum {string}
              */
             status: "waiting" | "pending" | "delivered" | "failed" | "skipped";
-            /** @description PUT attempts made so far. */
-            attempts: number;
-            /** @description The receiver's HTTP status at the last attempt; null if it did not answer. */
-            lastStatus: number | null;
-            /** @description Why the last attempt got no answer. */
-            lastError: string | null;
-            /** Format: date-time */
-            lastAttemptAt: string | null;
-            /**
-             * Format: date-time
-             * @description When a 2xx answer was received.
-             */
-            deliveredAt: string | null;
         };
         Job: {
             /** Format: uuid */

@@ -24,10 +24,9 @@ export interface CancelledDocument {
   purged?: boolean;
 }
 
-/** The delivery of a job's webhook so far. */
-export interface WebhookStatus {
-  url: string;
-  /** Delivery attempts made for the latest event. */
+/** How the attempts to deliver something (a webhook, an output) went so far. */
+export interface DeliveryAttempts {
+  /** Delivery attempts made (for a webhook: for its latest event). */
   attempts: number;
   /** HTTP status of the last attempt; null if it got no answer. */
   lastStatus: number | null;
@@ -36,20 +35,19 @@ export interface WebhookStatus {
   deliveredAt: string | null;
 }
 
+/** The delivery of a job's webhook so far. */
+export interface WebhookStatus extends DeliveryAttempts {
+  url: string;
+}
+
 /**
  * The delivery of a job's output to its outputUrl: `waiting` until the job completes,
  * `pending` while it is being sent (and retried), then `delivered` or `failed`; `skipped`
  * when the job did not complete.
  */
-export interface OutputStatus {
+export interface OutputStatus extends DeliveryAttempts {
   format: ResultFormat;
   status: 'waiting' | 'pending' | 'delivered' | 'failed' | 'skipped';
-  attempts: number;
-  /** HTTP status of the last attempt; null if it got no answer. */
-  lastStatus: number | null;
-  lastError: string | null;
-  lastAttemptAt: string | null;
-  deliveredAt: string | null;
 }
 
 /** An output with no attempt made yet. */

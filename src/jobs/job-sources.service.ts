@@ -43,19 +43,17 @@ export class JobSources {
     return source.url.startsWith('s3://') ? this.describeObject(source.url) : this.fetch(source.url);
   }
 
-  /** Deletes the local file of an input, if it has one. */
-  async release(input: JobInput | JobSource | undefined) {
-    if (!input) return;
-    const path = 'kind' in input ? (input.kind === 'file' ? input.path : undefined) : 'file' in input ? input.file?.path : undefined;
-    if (path) await rm(path, { force: true });
+  /** Deletes the local files of a request: the upload, and a fetched file once opened. */
+  async release(source: JobSource, input: JobInput | undefined) {
+    const paths = ['file' in source ? source.file?.path : undefined, input?.kind === 'file' ? input.path : undefined];
+    await Promise.all(paths.map((path) => path && rm(path, { force: true })));
   }
 
   private async fetch(url: string): Promise<JobInput> {
-    const policy = { allowPrivate: this.config.webhooks.allowPrivate, allowHttp: this.config.webhooks.allowHttp };
     try {
-      await checkOutboundUrl(url, policy, 'url');
+      await checkOutboundUrl(url, this.config.webhooks, 'url');
       const download = await downloadToFile(url, {
-        policy,
+        policy: this.config.webhooks,
         dir: this.storage.incomingDir,
         limit: this.config.maxUploadBytes,
         timeoutMs: this.config.sourceTimeoutMs,

@@ -7,7 +7,7 @@ import { ApiProperty, ApiPropertyOptional, ApiSchema, OmitType } from '@nestjs/s
 import type { ErrorBody } from '../contract/failures';
 import type { Box, DocumentResult, DocumentSummary, Line, PageResult, PageSummary, RotationMethod, Word } from '../contract/results';
 import { OCR_MODES, type OcrMode } from '../contract/queues';
-import type { JobStatus, JobView, OutputStatus, WebhookStatus } from '../contract/job-view';
+import type { DeliveryAttempts, JobStatus, JobView, OutputStatus, WebhookStatus } from '../contract/job-view';
 import { RESULT_FORMATS, type ResultFormat } from '../contract/formats';
 
 const JOB_STATUSES: JobStatus[] = ['queued', 'processing', 'completed', 'failed', 'cancelled'];
@@ -162,12 +162,9 @@ export class JobResultDto implements DocumentSummary {
   partial: boolean;
 }
 
-@ApiSchema({ name: 'WebhookDelivery' })
-export class WebhookStatusDto implements WebhookStatus {
-  @ApiProperty({ format: 'uri' })
-  url: string;
-
-  @ApiProperty({ type: 'integer', description: 'Delivery attempts made so far for the latest event.' })
+/** What both deliveries report: attempts and the last answer. */
+class DeliveryAttemptsDto implements DeliveryAttempts {
+  @ApiProperty({ type: 'integer', description: 'Delivery attempts made so far (for a webhook: for its latest event).' })
   attempts: number;
 
   @ApiProperty({
@@ -187,8 +184,14 @@ export class WebhookStatusDto implements WebhookStatus {
   deliveredAt: string | null;
 }
 
+@ApiSchema({ name: 'WebhookDelivery' })
+export class WebhookStatusDto extends DeliveryAttemptsDto implements WebhookStatus {
+  @ApiProperty({ format: 'uri' })
+  url: string;
+}
+
 @ApiSchema({ name: 'OutputDelivery' })
-export class OutputStatusDto implements OutputStatus {
+export class OutputStatusDto extends DeliveryAttemptsDto implements OutputStatus {
   @ApiProperty({ enum: RESULT_FORMATS })
   format: ResultFormat;
 
@@ -198,25 +201,6 @@ export class OutputStatusDto implements OutputStatus {
       '`waiting` until the job completes, `pending` while it is sent and retried, then `delivered` or `failed` (attempts used up); `skipped` when the job did not complete.',
   })
   status: OutputStatus['status'];
-
-  @ApiProperty({ type: 'integer', description: 'PUT attempts made so far.' })
-  attempts: number;
-
-  @ApiProperty({
-    type: 'integer',
-    nullable: true,
-    description: "The receiver's HTTP status at the last attempt; null if it did not answer.",
-  })
-  lastStatus: number | null;
-
-  @ApiProperty({ type: 'string', nullable: true, description: 'Why the last attempt got no answer.' })
-  lastError: string | null;
-
-  @ApiProperty({ type: 'string', format: 'date-time', nullable: true })
-  lastAttemptAt: string | null;
-
-  @ApiProperty({ type: 'string', format: 'date-time', nullable: true, description: 'When a 2xx answer was received.' })
-  deliveredAt: string | null;
 }
 
 @ApiSchema({ name: 'Job' })

@@ -116,7 +116,7 @@ export class JobsService {
       const data = this.validate(fields);
       await this.languages.check(data.languages);
       if (data.callbackUrl) await this.checkCallback(data.callbackUrl);
-      if (data.outputUrl) await this.checkOutputUrl(data.outputUrl);
+      if (data.outputUrl) await this.checkUrl(data.outputUrl, 'outputUrl', 'output_url_not_allowed');
       // Options first: a URL is fetched only for a request that can succeed.
       input = await this.sources.open(source);
       checkPdfSignature(input);
@@ -136,7 +136,7 @@ export class JobsService {
         throw error;
       }
     } finally {
-      await this.sources.release(input ?? source);
+      await this.sources.release(source, input);
     }
   }
 
@@ -264,24 +264,18 @@ export class JobsService {
   }
 
   private async checkCallback(url: string) {
-    const policy = { allowPrivate: this.config.webhooks.allowPrivate, allowHttp: this.config.webhooks.allowHttp };
     if (!this.config.webhooks.secret) {
       throw new ApiError(HttpStatus.BAD_REQUEST, 'callback_url_not_allowed', 'Webhooks are off on this server (no WEBHOOK_SECRET).');
     }
-    try {
-      await checkOutboundUrl(url, policy);
-    } catch (error) {
-      if (error instanceof OutboundUrlError) throw new ApiError(HttpStatus.BAD_REQUEST, 'callback_url_not_allowed', error.message);
-      throw error;
-    }
+    await this.checkUrl(url, 'callbackUrl', 'callback_url_not_allowed');
   }
 
-  private async checkOutputUrl(url: string) {
-    const policy = { allowPrivate: this.config.webhooks.allowPrivate, allowHttp: this.config.webhooks.allowHttp };
+  /** A URL the service is to reach, checked by the outbound rules; refused with `code`. */
+  private async checkUrl(url: string, field: string, code: string) {
     try {
-      await checkOutboundUrl(url, policy, 'outputUrl');
+      await checkOutboundUrl(url, this.config.webhooks, field);
     } catch (error) {
-      if (error instanceof OutboundUrlError) throw new ApiError(HttpStatus.BAD_REQUEST, 'output_url_not_allowed', error.message);
+      if (error instanceof OutboundUrlError) throw new ApiError(HttpStatus.BAD_REQUEST, code, error.message);
       throw error;
     }
   }

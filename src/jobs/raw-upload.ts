@@ -1,10 +1,8 @@
 import type { Request } from 'express';
 import { randomUUID } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { saveCapped } from '../outbound/download';
 import { tooLarge } from './upload-size.guard';
 
 /**
@@ -13,15 +11,9 @@ import { tooLarge } from './upload-size.guard';
  */
 export async function receiveRawPdf(req: Request, dir: string, limit: number): Promise<Express.Multer.File> {
   const path = join(dir, randomUUID());
-  let size = 0;
-  const counter = new Transform({
-    transform(chunk: Buffer, _encoding, done) {
-      size += chunk.length;
-      done(size > limit ? tooLarge(limit) : null, chunk);
-    },
-  });
+  let size: number;
   try {
-    await pipeline(req, counter, createWriteStream(path));
+    size = await saveCapped(req, path, limit, () => tooLarge(limit));
   } catch (error) {
     await rm(path, { force: true });
     throw error;

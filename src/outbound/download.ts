@@ -4,7 +4,7 @@ import { rm } from 'node:fs/promises';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
-import { Transform } from 'node:stream';
+import { type Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { guardedLookup, type OutboundPolicy, OutboundUrlError, parseOutboundUrl } from './outbound-url';
 import { lookup as dnsLookup } from 'node:dns';
@@ -33,6 +33,8 @@ export interface Download {
 }
 
 const MAX_REDIRECTS = 5;
+const tooLarge = (limit: number) =>
+  new SourceTooLargeError(`The file at ${FIELD} is larger than the limit of ${limit} bytes (MAX_UPLOAD_BYTES).`);
 const FIELD = 'url';
 
 /**
@@ -62,9 +64,9 @@ export async function downloadToFile(raw: string, options: DownloadOptions): Pro
       }
       if (Number(res.headers['content-length']) > options.limit) {
         res.destroy();
-        throw new SourceTooLargeError(`The file at ${FIELD} is larger than the limit of ${options.limit} bytes (MAX_UPLOAD_BYTES).`);
+        throw tooLarge(options.limit);
       }
-      const size = await save(res, path, options.limit);
+      const size = await saveCapped(res, path, options.limit, () => tooLarge(options.limit));
       return { path, size, fileName: fileNameOf(res, url) };
     }
   } catch (error) {
@@ -92,20 +94,19 @@ function get(url: URL, policy: OutboundPolicy, signal: AbortSignal): Promise<Inc
   });
 }
 
-async function save(res: IncomingMessage, path: string, limit: number): Promise<number> {
+/**
+ * Streams `source` into the file `path` and returns its size, failing with `over()` as soon
+ * as more than `limit` bytes have come; the caller deletes what was written.
+ */
+export async function saveCapped(source: Readable, path: string, limit: number, over: () => Error): Promise<number> {
   let size = 0;
   const counter = new Transform({
     transform(chunk: Buffer, _encoding, done) {
       size += chunk.length;
-      done(
-        size > limit
-          ? new SourceTooLargeError(`The file at ${FIELD} is larger than the limit of ${limit} bytes (MAX_UPLOAD_BYTES).`)
-          : null,
-        chunk,
-      );
+      done(size > limit ? over() : null, chunk);
     },
   });
-  await pipeline(res, counter, createWriteStream(path));
+  await pipeline(source, counter, createWriteStream(path));
   return size;
 }
 

@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import { AppConfig } from '../config/config';
 import { outputStatusKey, webhookStatusKey } from '../contract/events';
 import type { ResultFormat } from '../contract/formats';
-import { type JobStatus, type JobView, type OutputStatus, unsentOutput, type WebhookStatus } from '../contract/job-view';
+import type { DeliveryAttempts, JobStatus, JobView, OutputStatus, WebhookStatus } from '../contract/job-view';
 import {
   InjectWebhooksQueue,
   OUTPUT_JOB,
@@ -91,26 +91,12 @@ export class WebhooksService {
           : status === 'queued' || status === 'processing'
             ? 'waiting'
             : 'skipped';
-    return {
-      ...unsentOutput(format, state),
-      attempts: Number(raw.attempts ?? 0),
-      lastStatus: raw.lastStatus ? Number(raw.lastStatus) : null,
-      lastError: raw.lastError || null,
-      lastAttemptAt: raw.lastAttemptAt ?? null,
-      deliveredAt: raw.deliveredAt ?? null,
-    };
+    return { format, status: state, ...attemptsOf(raw) };
   }
 
   async status(documentId: string, url: string): Promise<WebhookStatus> {
     const raw = await (await this.client()).hgetall(webhookStatusKey(this.config.queuePrefix, documentId));
-    return {
-      url,
-      attempts: Number(raw.attempts ?? 0),
-      lastStatus: raw.lastStatus ? Number(raw.lastStatus) : null,
-      lastError: raw.lastError || null,
-      lastAttemptAt: raw.lastAttemptAt ?? null,
-      deliveredAt: raw.deliveredAt ?? null,
-    };
+    return { url, ...attemptsOf(raw) };
   }
 
   async remove(documentId: string) {
@@ -121,4 +107,15 @@ export class WebhooksService {
   private async client(): Promise<Redis> {
     return (await this.webhooks.client) as unknown as Redis;
   }
+}
+
+/** A delivery record as `write` left it in its hash. */
+function attemptsOf(raw: Record<string, string>): DeliveryAttempts {
+  return {
+    attempts: Number(raw.attempts ?? 0),
+    lastStatus: raw.lastStatus ? Number(raw.lastStatus) : null,
+    lastError: raw.lastError || null,
+    lastAttemptAt: raw.lastAttemptAt ?? null,
+    deliveredAt: raw.deliveredAt ?? null,
+  };
 }

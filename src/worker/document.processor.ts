@@ -13,7 +13,7 @@ import { OutputPoolService } from './output/output-pool.service';
 import { documentConcurrency, PdfPoolService } from './pdf/pdf-pool.service';
 import { CancellationService } from '../queue/cancellation.service';
 import { PageSelectionError, selectPages } from '../contract/page-selection';
-import { jobView, partialResult, unsentOutput } from '../contract/job-view';
+import { jobView, type JobView, partialResult, unsentOutput } from '../contract/job-view';
 import { JobEvents } from '../queue/job-events.service';
 import { WebhooksService } from '../webhooks/webhooks.service';
 import {
@@ -97,17 +97,12 @@ export class DocumentProcessor extends WorkerHost implements OnApplicationBootst
    * one delivery) for failures that never pass through here, such as a job that stalled too often.
    */
   private async queueFailureWebhook(job: Job<DocumentJobData>, reason: string) {
-    const { callbackUrl, outputUrl, outputFormat = 'pdf' } = job.data;
-    if (!callbackUrl) return;
-    const id = job.id!;
+    if (!job.data.callbackUrl) return;
     try {
-      const pages = await this.storage.finishedPages(id);
-      const failed = { ...job, id, finishedOn: Date.now(), failedReason: reason } as Job<DocumentJobData>;
-      const view = jobView(failed, 'failed', pages.length, pages.length ? partialResult(pages) : null);
-      if (outputUrl) view.output = unsentOutput(outputFormat, 'skipped');
-      await this.webhooks.enqueue(view, callbackUrl, job.data.retention ?? this.config.resultTtlSeconds);
+      const view = await this.finalView(job, 'failed', reason);
+      await this.webhooks.enqueue(view, job.data.callbackUrl, job.data.retention ?? this.config.resultTtlSeconds);
     } catch (error) {
-      this.logger.error(`Could not queue the webhook of failed document ${id}: ${error}`);
+      this.logger.error(`Could not queue the webhook of failed document ${job.id}: ${error}`);
     }
   }
 
@@ -166,10 +161,8 @@ export class DocumentProcessor extends WorkerHost implements OnApplicationBootst
   private async queueDeliveries(job: Job<DocumentJobData>) {
     const { outputUrl, outputFormat = 'pdf', callbackUrl } = job.data;
     if (!outputUrl && !callbackUrl) return;
-    const id = job.id!;
     const retention = job.data.retention ?? this.config.resultTtlSeconds;
-    const summary = await this.storage.readJson<DocumentSummary>(this.storage.summaryKey(id));
-    const view = jobView({ ...job, id, finishedOn: Date.now() } as Job<DocumentJobData>, 'completed', job.data.pagesTotal ?? 0, summary);
+    const view = await this.finalView(job, 'completed');
     if (outputUrl) {
       view.output = unsentOutput(outputFormat, 'pending');
       // The output goes first; its delivery then sends the webhook.
@@ -179,26 +172,32 @@ export class DocumentProcessor extends WorkerHost implements OnApplicationBootst
     }
   }
 
+  /**
+   * The job as GET shows it once BullMQ has recorded `state`, which may not have happened yet:
+   * its result, or the pages it finished before it failed (and no output sent).
+   */
+  private async finalView(job: Job<DocumentJobData>, state: 'completed' | 'failed', failedReason = job.failedReason): Promise<JobView> {
+    const id = job.id!;
+    const ended = { ...job, id, finishedOn: job.finishedOn ?? Date.now(), failedReason } as Job<DocumentJobData>;
+    if (state === 'completed') {
+      const summary = await this.storage.readJson<DocumentSummary>(this.storage.summaryKey(id));
+      return jobView(ended, state, job.data.pagesTotal ?? 0, summary);
+    }
+    const pages = await this.storage.finishedPages(id);
+    const view = jobView(ended, state, pages.length, pages.length ? partialResult(pages) : null);
+    if (job.data.outputUrl) view.output = unsentOutput(job.data.outputFormat ?? 'pdf', 'skipped');
+    return view;
+  }
+
   /** The final status to the job's event stream, once BullMQ has recorded it; and a failure's webhook. */
   private async announce(job: Job<DocumentJobData>, state: 'completed' | 'failed') {
     const id = job.id!;
     const retention = job.data.retention ?? this.config.resultTtlSeconds;
     try {
-      job.finishedOn ??= Date.now();
-      const pages = state === 'completed' ? null : await this.storage.finishedPages(id);
-      const result =
-        state === 'completed'
-          ? await this.storage.readJson<DocumentSummary>(this.storage.summaryKey(id))
-          : pages!.length
-            ? partialResult(pages!)
-            : null;
-      const view = jobView(job, state, pages?.length ?? job.data.pagesTotal ?? 0, result);
+      const view = await this.finalView(job, state);
       const { pagesTotal, pagesDone } = view.progress;
       await this.events.emit(id, { type: 'status', status: view.status, pagesTotal, pagesDone, error: view.error }, retention);
-      if (state === 'failed') {
-        if (job.data.outputUrl) view.output = unsentOutput(job.data.outputFormat ?? 'pdf', 'skipped');
-        await this.webhooks.enqueue(view, job.data.callbackUrl, retention);
-      }
+      if (state === 'failed') await this.webhooks.enqueue(view, job.data.callbackUrl, retention);
     } catch (error) {
       withJobContext({ jobId: id }, () => this.logger.error(`Could not announce that document ${id} ${state}: ${error}`));
     }

@@ -73,17 +73,13 @@ export class WebhookProcessor extends WorkerHost implements OnModuleDestroy {
     throw new DelayedError();
   }
 
-  private get policy() {
-    return { allowPrivate: this.config.webhooks.allowPrivate, allowHttp: this.config.webhooks.allowHttp };
-  }
-
   private async postWebhook(job: Job<WebhookJobData>) {
     const { secret } = this.config.webhooks;
     if (!secret) throw new UnrecoverableError('WEBHOOK_SECRET is not set on the worker; the webhook cannot be signed.');
     const { body, url, eventId, event, documentId } = job.data;
     const answer = await deliver(url, {
       method: 'POST',
-      policy: this.policy,
+      policy: this.config.webhooks,
       timeoutMs: this.config.webhooks.timeoutMs,
       field: 'callbackUrl',
       body,
@@ -115,7 +111,7 @@ export class WebhookProcessor extends WorkerHost implements OnModuleDestroy {
     const answer: Answer = stored
       ? await deliver(job.data.url, {
           method: 'PUT',
-          policy: this.policy,
+          policy: this.config.webhooks,
           timeoutMs: this.config.webhooks.timeoutMs,
           field: 'outputUrl',
           body: stored.body,
