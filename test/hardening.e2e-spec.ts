@@ -195,15 +195,17 @@ describe('two workers on one host', () => {
 
 describe('one slow document', () => {
   it('fails no other document: time limits count from when the work starts, and inspections do not queue', async () => {
-    const stack = await startStack({ env: { PAGE_TIMEOUT_MS: '1000', MAX_UPLOAD_BYTES: String(300 * 1024 * 1024) } });
+    // The slow document takes about 5 s to open here; a text page well under a second, even beside it.
+    const stack = await startStack({ env: { PAGE_TIMEOUT_MS: '2500', MAX_UPLOAD_BYTES: String(300 * 1024 * 1024) } });
     try {
       const slow = await upload(stack.baseUrl, slowToOpenPdf());
       const next = await upload(stack.baseUrl, await digitalPdf());
       const [slowJob, nextJob] = await Promise.all([waitForJob(stack.baseUrl, slow.body.id), waitForJob(stack.baseUrl, next.body.id)]);
       console.log(
-        `slow document: ${slowJob.status} ${slowJob.error?.code ?? ''}; the one behind it: ${nextJob.status} ${nextJob.error?.code ?? ''}`,
+        `slow document: ${slowJob.status} ${slowJob.error?.message ?? ''}; the one behind it: ${nextJob.status} ${nextJob.error?.message ?? ''}`,
       );
       expect(nextJob.status).toBe('completed');
+      expect(slowJob.error?.code).toBe('page_timeout');
     } finally {
       await stack.stop();
     }

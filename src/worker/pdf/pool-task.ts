@@ -1,6 +1,7 @@
 /**
  * The entry point of the pool's threads, around pdf.task: it tells the main thread when a
- * task actually starts (its time limit counts from there, not from when it was queued),
+ * task actually starts (its time limit counts from there, not from when it was queued nor
+ * while a fresh thread still loads pdf.js),
  * and turns pdf.js's warning that it dropped an image over the pixel cap into a failure,
  * since a page rendered without its image would read as blank.
  */
@@ -18,19 +19,20 @@ let warnings: string[] = [];
 // pdf.js reports through the console; its warnings would only break the JSON log lines.
 for (const method of ['log', 'info', 'warn'] as const) console[method] = (...args: unknown[]) => void warnings.push(args.join(' '));
 
-function begin(started: MessagePort) {
+async function begin(started: MessagePort) {
+  await pdf.loaded;
   warnings = [];
   started.postMessage(null);
   started.close();
 }
 
 export async function inspect({ task, started }: PoolTask<pdf.InspectTask>): Promise<pdf.InspectOutcome> {
-  begin(started);
+  await begin(started);
   return pdf.inspect(task);
 }
 
 export async function processPage({ task, started }: PoolTask<pdf.PageTask>): Promise<pdf.PageOutcome> {
-  begin(started);
+  await begin(started);
   const outcome = await pdf.processPage(task);
   if (outcome.ok && outcome.result.source === 'ocr' && warnings.some((w) => w.includes(DROPPED_IMAGE))) {
     return {
@@ -43,6 +45,6 @@ export async function processPage({ task, started }: PoolTask<pdf.PageTask>): Pr
 }
 
 export async function renderImage({ task, started }: PoolTask<pdf.ImageTask>): Promise<pdf.ImageOutcome> {
-  begin(started);
+  await begin(started);
   return pdf.renderImage(task);
 }
