@@ -291,6 +291,7 @@ export interface components {
              * @enum {string}
              */
             source: "text" | "ocr";
+            /** @description A line each, a blank line between paragraphs. */
             text: string;
             /** @description Mean word confidence, 0-100; null for text-layer pages. */
             confidence: number | null;
@@ -414,6 +415,10 @@ export interface components {
             text: string;
             confidence: number | null;
             bbox: components["schemas"]["Box"];
+            /** @description The text block (column, table, caption) of the line, numbered from 1 on its page in reading order. */
+            block: number;
+            /** @description The paragraph of the line, numbered from 1 on its page in reading order. */
+            paragraph: number;
             words: components["schemas"]["Word"][];
         };
         Page: {
@@ -424,6 +429,7 @@ export interface components {
              * @enum {string}
              */
             source: "text" | "ocr";
+            /** @description A line each, a blank line between paragraphs. */
             text: string;
             /** @description Mean word confidence, 0-100; null for text-layer pages. */
             confidence: number | null;

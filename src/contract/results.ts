@@ -17,6 +17,12 @@ export interface Line {
   text: string;
   confidence: number | null;
   bbox: Box;
+  /**
+   * The text block (a column, a table, a caption) and the paragraph the line belongs to,
+   * each numbered from 1 on its page in reading order.
+   */
+  block: number;
+  paragraph: number;
   words: Word[];
 }
 
@@ -73,4 +79,26 @@ export function unionBox(boxes: Box[]): Box {
     x1: Math.max(...boxes.map((b) => b.x1)),
     y1: Math.max(...boxes.map((b) => b.y1)),
   };
+}
+
+/** A page's lines as blocks of paragraphs of lines, grouped as they come. */
+export function layoutOf(lines: Line[]): Line[][][] {
+  const blocks: Line[][][] = [];
+  let previous: Line | undefined;
+  for (const line of lines) {
+    if (previous?.block !== line.block) blocks.push([]);
+    const block = blocks[blocks.length - 1];
+    if (previous?.block !== line.block || previous.paragraph !== line.paragraph) block.push([]);
+    block[block.length - 1].push(line);
+    previous = line;
+  }
+  return blocks;
+}
+
+/** A page's text: a line each, a blank line between paragraphs (as Tesseract writes text). */
+export function textOf(lines: Line[]): string {
+  return layoutOf(lines)
+    .flat()
+    .map((paragraph) => paragraph.map((l) => l.text).join('\n'))
+    .join('\n\n');
 }

@@ -1,4 +1,4 @@
-import { type Box, type PageResult, unionBox } from '../contract/results';
+import { type Box, type PageResult, layoutOf, unionBox } from '../contract/results';
 import type { OutputMeta } from './hocr';
 import { pageResolution, textAngle, toPixels } from './pixels';
 import { xmlEscape } from './xml';
@@ -28,8 +28,9 @@ function altoHead(meta: OutputMeta, software: { name: string; version: string })
 }
 
 /**
- * One ALTO `Page`, in pixels of the page as read (see pixels.ts): one text block holding
- * the lines, each word a `String` with `WC` (confidence, 0 to 1) when the OCR engine gave one.
+ * One ALTO `Page`, in pixels of the page as read (see pixels.ts): a `TextBlock` for each
+ * paragraph (as ALTO has no paragraphs), holding its lines, each word a `String` with `WC`
+ * (confidence, 0 to 1) when the OCR engine gave one.
  */
 export function altoPage(page: PageResult): string {
   const dpi = pageResolution(page);
@@ -40,25 +41,29 @@ export function altoPage(page: PageResult): string {
     `    <Page ID="page_${n}" PHYSICAL_IMG_NR="${n}" WIDTH="${size.x1}" HEIGHT="${size.y1}" PROCESSINGREFS="ocr"${lang}>\n`,
     `      <PrintSpace ${place(size)}>\n`,
   ];
-  if (page.lines.length) {
-    const angle = textAngle(page);
-    const block = toPixels(unionBox(page.lines.map((l) => l.bbox)), dpi);
-    out.push(`        <TextBlock ID="block_${n}_1" ${place(block)}${angle ? ` ROTATION="${angle}"` : ''}>\n`);
-    page.lines.forEach((line, l) => {
-      out.push(`          <TextLine ID="line_${n}_${l + 1}" ${place(toPixels(line.bbox, dpi))}>\n`);
-      line.words.forEach((word, w) => {
-        const box = toPixels(word.bbox, dpi);
-        if (w) {
-          const previous = toPixels(line.words[w - 1].bbox, dpi);
-          out.push(`            <SP HPOS="${previous.x1}" VPOS="${box.y0}" WIDTH="${Math.max(0, box.x0 - previous.x1)}"/>\n`);
-        }
-        const wc = word.confidence === null ? '' : ` WC="${(Math.round(word.confidence) / 100).toFixed(2)}"`;
-        out.push(`            <String ID="string_${n}_${l + 1}_${w + 1}" ${place(box)} CONTENT="${xmlEscape(word.text)}"${wc}/>\n`);
-      });
-      out.push('          </TextLine>\n');
+  const angle = textAngle(page);
+  let l = 0;
+  layoutOf(page.lines)
+    .flat()
+    .forEach((paragraph, p) => {
+      const block = toPixels(unionBox(paragraph.map((line) => line.bbox)), dpi);
+      out.push(`        <TextBlock ID="block_${n}_${p + 1}" ${place(block)}${angle ? ` ROTATION="${angle}"` : ''}>\n`);
+      for (const line of paragraph) {
+        l += 1;
+        out.push(`          <TextLine ID="line_${n}_${l}" ${place(toPixels(line.bbox, dpi))}>\n`);
+        line.words.forEach((word, w) => {
+          const box = toPixels(word.bbox, dpi);
+          if (w) {
+            const previous = toPixels(line.words[w - 1].bbox, dpi);
+            out.push(`            <SP HPOS="${previous.x1}" VPOS="${box.y0}" WIDTH="${Math.max(0, box.x0 - previous.x1)}"/>\n`);
+          }
+          const wc = word.confidence === null ? '' : ` WC="${(Math.round(word.confidence) / 100).toFixed(2)}"`;
+          out.push(`            <String ID="string_${n}_${l}_${w + 1}" ${place(box)} CONTENT="${xmlEscape(word.text)}"${wc}/>\n`);
+        });
+        out.push('          </TextLine>\n');
+      }
+      out.push('        </TextBlock>\n');
     });
-    out.push('        </TextBlock>\n');
-  }
   out.push('      </PrintSpace>\n    </Page>\n');
   return out.join('');
 }

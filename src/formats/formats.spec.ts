@@ -1,4 +1,4 @@
-import type { PageResult } from '../contract/results';
+import type { Line, PageResult } from '../contract/results';
 import { altoDocument } from './alto';
 import { hocrDocument } from './hocr';
 
@@ -22,6 +22,8 @@ function page(fields: Partial<PageResult>): PageResult {
         text: 'Hello <world>',
         confidence: 91.5,
         bbox: { x0: 7.2, y0: 7.2, x1: 72, y1: 21.6 },
+        block: 1,
+        paragraph: 1,
         words: [
           { text: 'Hello', confidence: 95.4, bbox: { x0: 7.2, y0: 7.2, x1: 36, y1: 21.6 } },
           { text: '<world>', confidence: 87.6, bbox: { x0: 43.2, y0: 7.2, x1: 72, y1: 21.6 } },
@@ -52,6 +54,30 @@ describe('hOCR', () => {
     const noConf = [...hocrDocument([page({ dpi: null, lines: [{ ...page({}).lines[0], words }] })], meta)].join('');
     expect(noConf).not.toContain('x_wconf');
     expect([...hocrDocument([page({ rotation: 90 })], meta)].join('')).toContain('; textangle 90');
+  });
+
+  it('gives each block its content area and each paragraph its own, lines numbered through the page', () => {
+    const [first] = page({}).lines;
+    const below = (line: Line, dy: number, block: number, paragraph: number): Line => ({
+      ...line,
+      bbox: { ...line.bbox, y0: line.bbox.y0 + dy, y1: line.bbox.y1 + dy },
+      words: line.words.map((w) => ({ ...w, bbox: { ...w.bbox, y0: w.bbox.y0 + dy, y1: w.bbox.y1 + dy } })),
+      block,
+      paragraph,
+    });
+    const lines = [first, below(first, 14.4, 1, 2), below(first, 28.8, 2, 3)];
+    const hocr = [...hocrDocument([page({ lines })], meta)].join('');
+    expect(hocr.match(/class="ocr_carea"/g)).toHaveLength(2);
+    expect(hocr.match(/class="ocr_par"/g)).toHaveLength(3);
+    expect(hocr).toContain('<div class="ocr_carea" id="block_2_1" title="bbox 30 30 300 150">');
+    expect(hocr).toContain('<p class="ocr_par" id="par_2_2" lang="eng" title="bbox 30 90 300 150">');
+    expect(hocr).toContain('<div class="ocr_carea" id="block_2_2" title="bbox 30 150 300 210">');
+    expect(hocr).toContain('<span class="ocr_line" id="line_2_3" title="bbox 30 150 300 210">');
+    expect(hocr).toContain('id="word_2_3_1"');
+    const alto = [...altoDocument([page({ lines })], meta, software)].join('');
+    expect(alto.match(/<TextBlock /g)).toHaveLength(3);
+    expect(alto).toContain('<TextBlock ID="block_2_3" HPOS="30" VPOS="150" WIDTH="270" HEIGHT="60">');
+    expect(alto).toContain('<TextLine ID="line_2_3" HPOS="30" VPOS="150" WIDTH="270" HEIGHT="60">');
   });
 
   it('drops characters XML cannot carry', () => {

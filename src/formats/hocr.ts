@@ -1,4 +1,4 @@
-import { type Box, type PageResult, unionBox } from '../contract/results';
+import { type Box, type Line, type PageResult, layoutOf, unionBox } from '../contract/results';
 import { pageResolution, textAngle, toPixels } from './pixels';
 import { xmlEscape } from './xml';
 
@@ -32,7 +32,7 @@ function hocrHead(meta: OutputMeta, pageCount: number, language: string | null):
 
 /**
  * One `ocr_page`: its bbox in pixels at `scan_res`, `ppageno` counted from 0 as hOCR
- * wants, then one content area and paragraph holding the page's lines and words.
+ * wants, then its blocks (`ocr_carea`) of paragraphs (`ocr_par`) of lines and words.
  */
 export function hocrPage(page: PageResult): string {
   const dpi = pageResolution(page);
@@ -41,25 +41,32 @@ export function hocrPage(page: PageResult): string {
   const out: string[] = [
     `  <div class="ocr_page" id="page_${n}" title="${bbox(size)}; ppageno ${n - 1}; scan_res ${Math.round(dpi)} ${Math.round(dpi)}">\n`,
   ];
-  if (page.lines.length) {
-    const area = bbox(toPixels(unionBox(page.lines.map((l) => l.bbox)), dpi));
-    const lang = hocrLang(page.language);
-    const angle = textAngle(page);
-    out.push(`   <div class="ocr_carea" id="block_${n}_1" title="${area}">\n`);
-    out.push(`    <p class="ocr_par" id="par_${n}_1"${lang ? ` lang="${lang}"` : ''} title="${area}">\n`);
-    page.lines.forEach((line, l) => {
-      const lineTitle = `${bbox(toPixels(line.bbox, dpi))}${angle ? `; textangle ${angle}` : ''}`;
-      out.push(`     <span class="ocr_line" id="line_${n}_${l + 1}" title="${lineTitle}">`);
-      line.words.forEach((word, w) => {
-        const conf = word.confidence === null ? '' : `; x_wconf ${Math.round(word.confidence)}`;
-        out.push(
-          `${w ? ' ' : ''}<span class="ocrx_word" id="word_${n}_${l + 1}_${w + 1}" title="${bbox(toPixels(word.bbox, dpi))}${conf}">${xmlEscape(word.text)}</span>`,
-        );
-      });
-      out.push('</span>\n');
-    });
-    out.push('    </p>\n   </div>\n');
-  }
+  const lang = hocrLang(page.language);
+  const angle = textAngle(page);
+  const area = (lines: Line[]) => bbox(toPixels(unionBox(lines.map((l) => l.bbox)), dpi));
+  let l = 0;
+  let p = 0;
+  layoutOf(page.lines).forEach((block, b) => {
+    out.push(`   <div class="ocr_carea" id="block_${n}_${b + 1}" title="${area(block.flat())}">\n`);
+    for (const paragraph of block) {
+      p += 1;
+      out.push(`    <p class="ocr_par" id="par_${n}_${p}"${lang ? ` lang="${lang}"` : ''} title="${area(paragraph)}">\n`);
+      for (const line of paragraph) {
+        l += 1;
+        const lineTitle = `${bbox(toPixels(line.bbox, dpi))}${angle ? `; textangle ${angle}` : ''}`;
+        out.push(`     <span class="ocr_line" id="line_${n}_${l}" title="${lineTitle}">`);
+        line.words.forEach((word, w) => {
+          const conf = word.confidence === null ? '' : `; x_wconf ${Math.round(word.confidence)}`;
+          out.push(
+            `${w ? ' ' : ''}<span class="ocrx_word" id="word_${n}_${l}_${w + 1}" title="${bbox(toPixels(word.bbox, dpi))}${conf}">${xmlEscape(word.text)}</span>`,
+          );
+        });
+        out.push('</span>\n');
+      }
+      out.push('    </p>\n');
+    }
+    out.push('   </div>\n');
+  });
   out.push('  </div>\n');
   return out.join('');
 }

@@ -107,7 +107,7 @@ export class PageSummaryDto implements PageSummary {
   @ApiProperty({ enum: SOURCES, description: '`text`: read from the text layer; `ocr`: rendered and recognised.' })
   source: 'text' | 'ocr';
 
-  @ApiProperty()
+  @ApiProperty({ description: 'A line each, a blank line between paragraphs.' })
   text: string;
 
   @ApiProperty({ type: 'number', nullable: true, description: 'Mean word confidence, 0-100; null for text-layer pages.' })
@@ -293,6 +293,16 @@ export class LineDto implements Line {
 
   @ApiProperty({ type: BoxDto })
   bbox: BoxDto;
+
+  @ApiProperty({
+    type: 'integer',
+    minimum: 1,
+    description: 'The text block (column, table, caption) of the line, numbered from 1 on its page in reading order.',
+  })
+  block: number;
+
+  @ApiProperty({ type: 'integer', minimum: 1, description: 'The paragraph of the line, numbered from 1 on its page in reading order.' })
+  paragraph: number;
 
   @ApiProperty({ type: [WordDto] })
   words: WordDto[];

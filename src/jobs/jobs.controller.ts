@@ -73,12 +73,16 @@ const FILE_HEADERS = {
 function resultContent(formats: readonly ResultFormat[]) {
   const schemas: Record<ResultFormat, object> = {
     json: { $ref: getSchemaPath(formats.includes('pdf') ? FullResultDto : PageResultDto) },
-    txt: { type: 'string', description: 'The text, pages separated by form feeds (`\\f`), lines in reading order.' },
+    txt: {
+      type: 'string',
+      description: 'The text, pages separated by form feeds (`\\f`), lines in reading order, a blank line between paragraphs.',
+    },
     hocr: {
       type: 'string',
-      description: 'hOCR 1.2 (XHTML): `ocr_page`, `ocr_carea`, `ocr_par`, `ocr_line`, `ocrx_word` with `bbox` and `x_wconf`.',
+      description:
+        'hOCR 1.2 (XHTML): `ocr_page`, `ocr_carea` (a text block), `ocr_par`, `ocr_line`, `ocrx_word` with `bbox` and `x_wconf`.',
     },
-    alto: { type: 'string', description: 'ALTO 4.4, `MeasurementUnit` pixel; `WC` is word confidence.' },
+    alto: { type: 'string', description: 'ALTO 4.4, `MeasurementUnit` pixel: a `TextBlock` per paragraph; `WC` is word confidence.' },
     pdf: { type: 'string', format: 'binary', description: "The uploaded PDF with an invisible text layer over every OCR'd page." },
   };
   return Object.fromEntries(formats.map((f) => [FORMAT_INFO[f].mediaType, { schema: schemas[f] }]));

@@ -1,4 +1,4 @@
-import { Box } from '../../contract/results';
+import { Box, textOf } from '../../contract/results';
 import { isSideways, linesFromBlocks, pageConfidence, readingOrder, TessBlock } from './ocr-result';
 
 const word = (text: string, confidence: number, x0: number) => ({ text, confidence, bbox: { x0, y0: 300, x1: x0 + 150, y1: 350 } });
@@ -47,6 +47,29 @@ describe('linesFromBlocks', () => {
     const [line] = linesFromBlocks([block('Hi', seen)], 1, { degrees, width: 1000, height: 500 });
     expect(line.words[0].bbox).toEqual(expected);
     expect(line.bbox).toEqual(expected);
+  });
+
+  it('numbers blocks and paragraphs on the page as they are kept, in reading order', () => {
+    const line = (text: string, y0: number, confidence = 90) => ({
+      text,
+      confidence,
+      bbox: box(0, y0, 100, y0 + 20),
+      words: [{ text, confidence, bbox: box(0, y0, 100, y0 + 20) }],
+    });
+    const blocks: TessBlock[] = [
+      { bbox: box(0, 0, 100, 60), paragraphs: [{ lines: [line('one', 0), line('two', 30)] }, { lines: [line('three', 60)] }] },
+      // Noise alone: neither its block nor its paragraph takes a number.
+      { bbox: box(0, 100, 100, 120), paragraphs: [{ lines: [line('~', 100, 10)] }] },
+      { bbox: box(0, 200, 100, 220), paragraphs: [{ lines: [line('four', 200)] }] },
+    ];
+    const lines = linesFromBlocks(blocks, 1);
+    expect(lines.map((l) => [l.text, l.block, l.paragraph])).toEqual([
+      ['one', 1, 1],
+      ['two', 1, 1],
+      ['three', 1, 2],
+      ['four', 2, 3],
+    ]);
+    expect(textOf(lines)).toBe('one\ntwo\n\nthree\n\nfour');
   });
 
   it('has no confidence for a page without words', () => {

@@ -37,14 +37,28 @@ export function linesFromBlocks(blocks: TessBlock[] | null, scale: number, turn?
   };
   const read = (order: TessBlock[]) => {
     const lines: Line[] = [];
+    // Numbered as kept: a block or paragraph of noise alone takes no number.
+    let blockNo = 0;
+    let paragraphNo = 0;
     for (const block of order) {
+      const blockStart = lines.length;
       for (const paragraph of block.paragraphs) {
+        const paragraphStart = lines.length;
         for (const line of paragraph.lines) {
           const words = line.words
             .filter((w) => w.text.trim() && !isSpeck(w))
             .map((w) => ({ text: w.text, confidence: round(w.confidence), bbox: toPt(w.bbox) }));
           if (!words.some((w) => w.confidence >= NOISE_LINE)) continue;
-          lines.push({ text: words.map((w) => w.text).join(' '), confidence: round(line.confidence), bbox: toPt(line.bbox), words });
+          if (lines.length === blockStart) blockNo += 1;
+          if (lines.length === paragraphStart) paragraphNo += 1;
+          lines.push({
+            text: words.map((w) => w.text).join(' '),
+            confidence: round(line.confidence),
+            bbox: toPt(line.bbox),
+            block: blockNo,
+            paragraph: paragraphNo,
+            words,
+          });
         }
       }
     }

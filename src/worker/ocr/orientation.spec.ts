@@ -18,7 +18,7 @@ const page = (confidence: number, runs: 'across' | 'down' | 'up' = 'across'): Li
     ],
   }[runs];
   const words = ['words', 'here'].map((text, i) => ({ text, confidence, bbox: boxes[i] }));
-  return [{ text: 'words here', confidence, bbox: boxes[0], words }];
+  return [{ text: 'words here', confidence, bbox: boxes[0], block: 1, paragraph: 1, words }];
 };
 
 /** A reader whose reads by turn and whose OSD answer are given; it records what was asked. */

@@ -19,7 +19,7 @@ function ocrPage(page: number, text: string, fields: Partial<PageResult> = {}): 
     rotationMethod: 'confident-read',
     dpi: 300,
     language: 'eng',
-    lines: [{ text, confidence: 90, bbox, words: [{ text, confidence: 90, bbox }] }],
+    lines: [{ text, confidence: 90, bbox, block: 1, paragraph: 1, words: [{ text, confidence: 90, bbox }] }],
     ...fields,
   };
 }

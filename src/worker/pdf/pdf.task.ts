@@ -12,7 +12,7 @@ import type { OcrMode } from '../../contract/queues';
 import { OcrEngine } from '../ocr/ocr-engine';
 import { OrientationEvidence, PageReader, readUpright } from '../ocr/orientation';
 import { linesFromBlocks } from '../ocr/ocr-result';
-import { PageResult, round } from '../../contract/results';
+import { PageResult, round, textOf } from '../../contract/results';
 import { Grey, planRaster, rgbaToPgm, turnGrey } from './raster';
 import { isUsableTextLayer, linesFromTextItems, TextItemLike } from './text-layer';
 
@@ -159,7 +159,7 @@ export async function processPage(task: PageTask): Promise<PageOutcome> {
         .filter((item) => 'str' in item)
         .map((item) => ({ ...item, transform: pdfjs.Util.transform(viewport.transform, item.transform) }));
       const lines = linesFromTextItems(items);
-      const text = lines.map((l) => l.text).join('\n');
+      const text = textOf(lines);
       textLayerMs = performance.now() - textStart;
       if (task.ocr === 'never' || isUsableTextLayer(text)) {
         const result: PageResult = {
@@ -205,7 +205,7 @@ export async function processPage(task: PageTask): Promise<PageOutcome> {
     const { lines, confidence, rotation, rotationMethod } = read;
     const renderMs = ocrStart - renderStart;
     const timings = { openMs, textLayerMs, renderMs, osdMs: read.osdMs, ocrMs: performance.now() - ocrStart - read.osdMs };
-    const text = lines.map((l) => l.text).join('\n');
+    const text = textOf(lines);
     const result: PageResult = {
       page: task.page,
       source: 'ocr',

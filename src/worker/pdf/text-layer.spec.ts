@@ -37,4 +37,16 @@ describe('linesFromTextItems', () => {
   it('starts a new line when the baseline moves without an EOL marker', () => {
     expect(linesFromTextItems([item('one', 0, 100, 18), item('two', 0, 140, 18)]).map((l) => l.text)).toEqual(['one', 'two']);
   });
+
+  it('starts a paragraph after a blank line and a block where the text goes back up the page', () => {
+    // 12 pt type on 14 pt leading; a blank line; then the top of the next column.
+    const items = [item('one', 0, 100, 18), item('two', 0, 114, 18), item('three', 0, 142, 30), item('four', 300, 100, 24)];
+    const lines = linesFromTextItems(items);
+    expect(lines.map((l) => [l.text, l.block, l.paragraph])).toEqual([
+      ['one', 1, 1],
+      ['two', 1, 1],
+      ['three', 1, 2],
+      ['four', 2, 3],
+    ]);
+  });
 });

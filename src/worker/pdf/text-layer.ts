@@ -28,7 +28,7 @@ export function isUsableTextLayer(text: string): boolean {
  * interpolated by character count: pdf.js gives one advance width per item, not per glyph.
  */
 export function linesFromTextItems(items: TextItemLike[]): Line[] {
-  const lines: Line[] = [];
+  const lines: Omit<Line, 'block' | 'paragraph'>[] = [];
   let current: Word[] = [];
   let baseline: number | null = null;
 
@@ -59,10 +59,29 @@ export function linesFromTextItems(items: TextItemLike[]): Line[] {
     if (item.hasEOL) flush();
   }
   flush();
-  return lines;
+  return withLayout(lines);
 }
 
-function makeLine(words: Word[]): Line {
+/**
+ * A text layer names no blocks or paragraphs: a line that starts above the one before it
+ * (the next column) starts a block, and one further below it than about a line's height
+ * (a blank line's worth) a paragraph.
+ */
+function withLayout(lines: Omit<Line, 'block' | 'paragraph'>[]): Line[] {
+  let block = 1;
+  let paragraph = 1;
+  return lines.map((line, i) => {
+    const previous = lines[i - 1]?.bbox;
+    if (previous) {
+      const height = Math.max(previous.y1 - previous.y0, line.bbox.y1 - line.bbox.y0);
+      if (line.bbox.y0 < previous.y0) block += 1;
+      if (line.bbox.y0 < previous.y0 || line.bbox.y0 - previous.y1 > height * 0.8) paragraph += 1;
+    }
+    return { ...line, block, paragraph };
+  });
+}
+
+function makeLine(words: Word[]): Omit<Line, 'block' | 'paragraph'> {
   return { text: words.map((w) => w.text).join(' '), confidence: null, bbox: unionBox(words.map((w) => w.bbox)), words };
 }
 
