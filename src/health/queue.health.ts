@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { HealthIndicatorService } from '@nestjs/terminus';
-import type { Redis } from 'ioredis';
+import { redisOf } from '../config/redis';
 import { type DocumentsQueue, InjectDocumentsQueue, InjectPagesQueue, type PagesQueue } from '../contract/queues';
 import { withTimeout } from '../queue/with-timeout';
 
@@ -18,7 +18,7 @@ export class QueueHealthIndicator {
   async redis() {
     const check = this.indicator.check('redis');
     try {
-      const pong = await withTimeout(async () => ((await this.documents.client) as unknown as Redis).ping(), CHECK_TIMEOUT_MS);
+      const pong = await withTimeout(async () => (await redisOf(this.documents)).ping(), CHECK_TIMEOUT_MS);
       return pong === 'PONG' ? check.up() : check.down({ message: `PING answered ${pong}` });
     } catch (error) {
       return check.down({ message: (error as Error).message });

@@ -1,7 +1,7 @@
 import { HttpStatus, Injectable } from '@nestjs/common';
-import type { Redis } from 'ioredis';
 import { createHash } from 'node:crypto';
 import { AppConfig } from '../config/config';
+import { redisOf } from '../config/redis';
 import { type DocumentsQueue, InjectDocumentsQueue } from '../contract/queues';
 import { ApiError } from '../errors/api-error';
 
@@ -30,17 +30,17 @@ export class IdempotencyKeys {
   }
 
   async find(owner: string | null, key: string): Promise<Claim | null> {
-    const raw = await (await this.client()).get(this.redisKey(owner, key));
+    const raw = await (await redisOf(this.documents)).get(this.redisKey(owner, key));
     return raw ? (JSON.parse(raw) as Claim) : null;
   }
 
   /** True if this request now owns the key; false if another claimed it first. */
   async claim(owner: string | null, key: string, claim: Claim, ttlSeconds: number): Promise<boolean> {
-    return (await (await this.client()).set(this.redisKey(owner, key), JSON.stringify(claim), 'EX', ttlSeconds, 'NX')) === 'OK';
+    return (await (await redisOf(this.documents)).set(this.redisKey(owner, key), JSON.stringify(claim), 'EX', ttlSeconds, 'NX')) === 'OK';
   }
 
   async release(owner: string | null, key: string, jobId: string) {
-    const client = await this.client();
+    const client = await redisOf(this.documents);
     const current = await this.find(owner, key);
     if (current?.jobId === jobId) await client.del(this.redisKey(owner, key));
   }
@@ -48,9 +48,5 @@ export class IdempotencyKeys {
   private redisKey(owner: string | null, key: string) {
     // Hashed: keys are the client's text, and a key digest already scopes them per API key.
     return `${this.config.queuePrefix}:ocr:idempotency:${owner ?? 'open'}:${createHash('sha256').update(key).digest('hex')}`;
-  }
-
-  private async client(): Promise<Redis> {
-    return (await this.documents.client) as unknown as Redis;
   }
 }

@@ -2,8 +2,8 @@ import { HttpStatus, Injectable, Logger } from '@nestjs/common';
 import type { Job } from 'bullmq';
 import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import type { Redis } from 'ioredis';
 import { AppConfig } from '../config/config';
+import { redisOf } from '../config/redis';
 import { LanguagesService } from '../languages/languages.service';
 import { ApiError, jobNotFound, queueUnavailable } from '../errors/api-error';
 import { CancellationService } from '../queue/cancellation.service';
@@ -244,13 +244,13 @@ export class JobsService {
   }
 
   private async trackInFlight(owner: string, id: string) {
-    const client = (await this.documents.client) as unknown as Redis;
+    const client = await redisOf(this.documents);
     await client.multi().sadd(this.inFlightKey(owner), id).expire(this.inFlightKey(owner), this.config.maxRetentionSeconds).exec();
   }
 
   /** Pages the key's unfinished jobs have still to do; a job not yet opened counts as one. */
   private async pagesInFlight(owner: string): Promise<number> {
-    const client = (await this.documents.client) as unknown as Redis;
+    const client = await redisOf(this.documents);
     let pages = 0;
     for (const id of await client.smembers(this.inFlightKey(owner))) {
       const job = await this.documents.getJob(id);

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { Redis } from 'ioredis';
+import { redisOf } from '../config/redis';
 import { type DocumentsQueue, InjectDocumentsQueue, InjectPagesQueue, type PagesQueue } from '../contract/queues';
 import { WorkerRegistry } from '../queue/worker-registry.service';
 
@@ -43,7 +43,7 @@ export class QueueLoad {
 
   /** 1 for the next document the workers will open; null if it is not waiting. */
   async queuePosition(documentId: string): Promise<number | null> {
-    const client = (await this.documents.client) as unknown as Redis;
+    const client = await redisOf(this.documents);
     const key = this.documents.keys.wait;
     const [index, length] = await Promise.all([client.lpos(key, documentId), client.llen(key)]);
     // BullMQ pushes new jobs on the left and workers take them from the right.

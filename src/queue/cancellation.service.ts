@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import type { Redis } from 'ioredis';
 import { AppConfig } from '../config/config';
+import { redisOf } from '../config/redis';
 import type { CancelledDocument } from '../contract/job-view';
 import { type DocumentsQueue, InjectDocumentsQueue } from '../contract/queues';
 
@@ -20,7 +20,7 @@ export class CancellationService {
   }
 
   async cancel(documentId: string, record: CancelledDocument) {
-    const client = (await this.documents.client) as unknown as Redis;
+    const client = await redisOf(this.documents);
     // Kept as long as the job's files: its finished pages stay readable.
     await client.set(this.key(documentId), JSON.stringify(record), 'EX', record.retention ?? this.config.resultTtlSeconds);
   }

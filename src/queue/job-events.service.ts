@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import type { Redis } from 'ioredis';
 import { AppConfig } from '../config/config';
+import { redisOf } from '../config/redis';
 import { FINAL_STATUSES, type JobEvent, jobEventsChannel, jobEventsKey } from '../contract/events';
 import { type DocumentsQueue, InjectDocumentsQueue } from '../contract/queues';
 
@@ -30,7 +30,7 @@ export class JobEvents {
     const final = event.type === 'status' && FINAL_STATUSES.includes(event.status);
     const ttl = final ? (retentionSeconds ?? this.config.resultTtlSeconds) : RUNNING_TTL_SECONDS;
     await (
-      await this.client()
+      await redisOf(this.documents)
     )
       .multi()
       .xadd(key, 'MAXLEN', '~', MAX_EVENTS, '*', 'e', JSON.stringify(event))
@@ -42,21 +42,19 @@ export class JobEvents {
   /** Events after `after` (a stream id; '0' for all), oldest first. */
   async read(documentId: string, after = '0'): Promise<StoredEvent[]> {
     const start = after === '0' ? '-' : `(${after}`;
-    const entries = await (await this.client()).xrange(jobEventsKey(this.config.queuePrefix, documentId), start, '+', 'COUNT', MAX_EVENTS);
+    const entries = await (
+      await redisOf(this.documents)
+    ).xrange(jobEventsKey(this.config.queuePrefix, documentId), start, '+', 'COUNT', MAX_EVENTS);
     return entries.map(([id, fields]) => ({ id, event: JSON.parse(fields[1]) as JobEvent }));
   }
 
   /** The id of the latest event, or '0' when there is none. */
   async lastId(documentId: string): Promise<string> {
-    const [last] = await (await this.client()).xrevrange(jobEventsKey(this.config.queuePrefix, documentId), '+', '-', 'COUNT', 1);
+    const [last] = await (await redisOf(this.documents)).xrevrange(jobEventsKey(this.config.queuePrefix, documentId), '+', '-', 'COUNT', 1);
     return last?.[0] ?? '0';
   }
 
   async remove(documentId: string) {
-    await (await this.client()).del(jobEventsKey(this.config.queuePrefix, documentId));
-  }
-
-  private async client(): Promise<Redis> {
-    return (await this.documents.client) as unknown as Redis;
+    await (await redisOf(this.documents)).del(jobEventsKey(this.config.queuePrefix, documentId));
   }
 }

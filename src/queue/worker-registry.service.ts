@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import type { Redis } from 'ioredis';
 import { type DocumentsQueue, InjectDocumentsQueue } from '../contract/queues';
 import { type WorkerCapabilities, workerKey, workersKey } from '../contract/workers';
 import { AppConfig } from '../config/config';
+import { redisOf } from '../config/redis';
 
 /**
  * The live workers and what they can read, in Redis: the workers publish, the API reads.
@@ -20,7 +20,7 @@ export class WorkerRegistry {
     const ttlMs = this.config.workerTtlSeconds * 1000;
     const index = workersKey(this.config.queuePrefix);
     await (
-      await this.client()
+      await redisOf(this.documents)
     )
       .multi()
       .set(workerKey(this.config.queuePrefix, worker.id), JSON.stringify(worker), 'PX', ttlMs)
@@ -31,18 +31,20 @@ export class WorkerRegistry {
   }
 
   async remove(id: string) {
-    await (await this.client()).multi().del(workerKey(this.config.queuePrefix, id)).zrem(workersKey(this.config.queuePrefix), id).exec();
+    await (
+      await redisOf(this.documents)
+    )
+      .multi()
+      .del(workerKey(this.config.queuePrefix, id))
+      .zrem(workersKey(this.config.queuePrefix), id)
+      .exec();
   }
 
   async live(): Promise<WorkerCapabilities[]> {
-    const client = await this.client();
+    const client = await redisOf(this.documents);
     const ids = await client.zrangebyscore(workersKey(this.config.queuePrefix), Date.now(), '+inf');
     if (!ids.length) return [];
     const entries = await client.mget(ids.map((id) => workerKey(this.config.queuePrefix, id)));
     return entries.flatMap((entry) => (entry ? [JSON.parse(entry) as WorkerCapabilities] : []));
-  }
-
-  private async client(): Promise<Redis> {
-    return (await this.documents.client) as unknown as Redis;
   }
 }

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import type { Redis } from 'ioredis';
 import { AppConfig } from '../config/config';
+import { redisOf } from '../config/redis';
 import { outputStatusKey, webhookStatusKey } from '../contract/events';
 import type { ResultFormat } from '../contract/formats';
 import type { DeliveryAttempts, JobStatus, JobView, OutputStatus, WebhookStatus } from '../contract/job-view';
@@ -76,12 +76,12 @@ export class WebhooksService {
     };
     if (attempt.delivered) fields.deliveredAt = now;
     if (attempt.gaveUp) fields.gaveUp = '1';
-    await (await this.client()).multi().hset(key, fields).expire(key, retention).exec();
+    await (await redisOf(this.webhooks)).multi().hset(key, fields).expire(key, retention).exec();
   }
 
   /** Where the output of a job in `status` stands. */
   async outputStatus(documentId: string, format: ResultFormat, status: JobStatus): Promise<OutputStatus> {
-    const raw = await (await this.client()).hgetall(outputStatusKey(this.config.queuePrefix, documentId));
+    const raw = await (await redisOf(this.webhooks)).hgetall(outputStatusKey(this.config.queuePrefix, documentId));
     const state: OutputStatus['status'] = raw.deliveredAt
       ? 'delivered'
       : raw.gaveUp
@@ -95,17 +95,13 @@ export class WebhooksService {
   }
 
   async status(documentId: string, url: string): Promise<WebhookStatus> {
-    const raw = await (await this.client()).hgetall(webhookStatusKey(this.config.queuePrefix, documentId));
+    const raw = await (await redisOf(this.webhooks)).hgetall(webhookStatusKey(this.config.queuePrefix, documentId));
     return { url, ...attemptsOf(raw) };
   }
 
   async remove(documentId: string) {
     const { queuePrefix } = this.config;
-    await (await this.client()).del(webhookStatusKey(queuePrefix, documentId), outputStatusKey(queuePrefix, documentId));
-  }
-
-  private async client(): Promise<Redis> {
-    return (await this.webhooks.client) as unknown as Redis;
+    await (await redisOf(this.webhooks)).del(webhookStatusKey(queuePrefix, documentId), outputStatusKey(queuePrefix, documentId));
   }
 }
 

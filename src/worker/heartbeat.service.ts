@@ -1,7 +1,7 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
-import type { Redis } from 'ioredis';
 import { rm, writeFile } from 'node:fs/promises';
 import { AppConfig } from '../config/config';
+import { redisOf } from '../config/redis';
 import { HEARTBEAT_INTERVAL_MS } from '../health/heartbeat';
 import { DocumentProcessor } from './document.processor';
 import { PageProcessor } from './page.processor';
@@ -62,7 +62,7 @@ export class HeartbeatService implements OnApplicationBootstrap, OnModuleDestroy
     const timeout = new Promise<string>(
       (ok) => (timer = setTimeout(() => ok(`Redis did not answer within ${PING_TIMEOUT_MS} ms`), PING_TIMEOUT_MS)),
     );
-    const ping = Promise.all(workers.map(async (w) => ((await w.client) as unknown as Redis).ping())).then(
+    const ping = Promise.all(workers.map(async (w) => (await redisOf(w)).ping())).then(
       () => null,
       (e: Error) => `Redis: ${e.message}`,
     );
