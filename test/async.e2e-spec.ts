@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { verifySignature } from '../src/webhooks/signature';
 import { digitalPdf, DIGITAL_LINES, scannedPdf } from './fixtures';
-import { JobBody, Stack, startStack, until, upload, waitForJob } from './harness';
+import { JobBody, sample, Stack, startStack, until, upload, waitForJob } from './harness';
 import { readEvents, startReceiver } from './receivers';
 
 const SECRET = 'webhook-secret-0123456789';
@@ -80,6 +80,13 @@ describe('the async contract, with a worker', () => {
         return (view.webhook as { deliveredAt: string | null } | null)?.deliveredAt ? view : undefined;
       });
       expect(job.webhook).toMatchObject({ url: receiver.url, attempts: 2, lastStatus: 200, deliveredAt: expect.any(String) });
+      // One delivery, made on the second try: a completed job of the webhooks queue, none failed.
+      const metrics = await until('the delivery in the metrics', async () => {
+        const text = await (await fetch(`${stack.baseUrl}/metrics`)).text();
+        return sample(text, 'ocr_jobs_completed_total', { queue: 'webhooks' }) === 1 && text;
+      });
+      expect(sample(metrics, 'ocr_jobs', { queue: 'webhooks', state: 'failed' })).toBe(0);
+      expect(sample(metrics, 'ocr_jobs_failed_total', { queue: 'webhooks' })).toBe(0);
     } finally {
       await receiver.close();
     }

@@ -1,7 +1,16 @@
 import { Injectable } from '@nestjs/common';
 import { JobType, Queue } from 'bullmq';
 import { Counter, Gauge, Registry } from 'prom-client';
-import { type DocumentsQueue, InjectDocumentsQueue, InjectPagesQueue, type PagesQueue } from '../contract/queues';
+import {
+  type DocumentsQueue,
+  type ImagesQueue,
+  InjectDocumentsQueue,
+  InjectImagesQueue,
+  InjectPagesQueue,
+  InjectWebhooksQueue,
+  type PagesQueue,
+  type WebhooksQueue,
+} from '../contract/queues';
 import { withTimeout } from '../queue/with-timeout';
 
 const STATES: JobType[] = ['waiting', 'prioritized', 'delayed', 'active', 'waiting-children', 'paused', 'completed', 'failed'];
@@ -24,8 +33,15 @@ export class QueueMetrics {
   private readonly queues: Queue[];
   private snapshot: { at: number; value: Promise<Map<string, QueueSnapshot> | null> } | null = null;
 
-  constructor(registry: Registry, @InjectDocumentsQueue() documents: DocumentsQueue, @InjectPagesQueue() pages: PagesQueue) {
-    this.queues = [documents, pages] as Queue[];
+  constructor(
+    registry: Registry,
+    @InjectDocumentsQueue() documents: DocumentsQueue,
+    @InjectPagesQueue() pages: PagesQueue,
+    @InjectImagesQueue() images: ImagesQueue,
+    @InjectWebhooksQueue() webhooks: WebhooksQueue,
+  ) {
+    // Webhooks: deliveries (and output uploads) waiting, retrying or given up; images: page images asked for.
+    this.queues = [documents, pages, images, webhooks] as Queue[];
     const read = () => this.read();
     const registers = [registry];
     new Gauge({

@@ -11,6 +11,7 @@ import {
   type OutputJobData,
   WEBHOOKS_QUEUE,
   type WebhookJobData,
+  workerOptions,
 } from '../contract/queues';
 import { withJobContext } from '../logging/job-context';
 import { type Answer, deliver } from '../outbound/send';
@@ -28,7 +29,7 @@ const succeeded = (answer: Answer) => answer.status !== null && answer.status >=
  * to its outputUrl; both retried with exponential backoff until the receiver answers 2xx
  * (at least once: webhook receivers dedupe on the event id).
  */
-@Processor(WEBHOOKS_QUEUE, { concurrency: 8 })
+@Processor(WEBHOOKS_QUEUE, { concurrency: 8, metrics: workerOptions.metrics })
 export class WebhookProcessor extends WorkerHost implements OnModuleDestroy {
   private readonly logger = new Logger(WebhookProcessor.name);
 
