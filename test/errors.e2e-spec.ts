@@ -82,7 +82,8 @@ describe('bad input gets a specific error and blocks nothing', () => {
 
 describe('a page over PAGE_TIMEOUT_MS', () => {
   it('fails its job with page_timeout, and the worker goes on with the next job', async () => {
-    const stack = await startStack({ env: { PAGE_TIMEOUT_MS: '1000' } });
+    // The dense page takes about 9 s to read here, the text page a tenth of a second: room both ways on a busy machine.
+    const stack = await startStack({ env: { PAGE_TIMEOUT_MS: '3000' } });
     try {
       const slow = await waitForJob(stack.baseUrl, (await upload(stack.baseUrl, await denseScannedPdf())).body.id);
       expect(slow.status).toBe('failed');
