@@ -86,9 +86,11 @@ export function layoutOf(lines: Line[]): Line[][][] {
   const blocks: Line[][][] = [];
   let previous: Line | undefined;
   for (const line of lines) {
-    if (previous?.block !== line.block) blocks.push([]);
+    // Results stored before lines had blocks and paragraphs: one of each.
+    const newBlock = !previous || previous.block !== line.block;
+    if (newBlock) blocks.push([]);
     const block = blocks[blocks.length - 1];
-    if (previous?.block !== line.block || previous.paragraph !== line.paragraph) block.push([]);
+    if (newBlock || previous?.paragraph !== line.paragraph) block.push([]);
     block[block.length - 1].push(line);
     previous = line;
   }

@@ -80,6 +80,15 @@ describe('hOCR', () => {
     expect(alto).toContain('<TextLine ID="line_2_3" HPOS="30" VPOS="150" WIDTH="270" HEIGHT="60">');
   });
 
+  it('gives the lines of a result stored before lines had blocks and paragraphs one of each', () => {
+    const [first] = page({}).lines;
+    const { block: _b, paragraph: _p, ...old } = first;
+    const lines = [old, old] as unknown as Line[];
+    const hocr = [...hocrDocument([page({ lines })], meta)].join('');
+    expect(hocr.match(/class="ocr_par"/g)).toHaveLength(1);
+    expect(hocr.match(/class="ocr_line"/g)).toHaveLength(2);
+  });
+
   it('drops characters XML cannot carry', () => {
     const line = page({}).lines[0];
     const odd = page({ lines: [{ ...line, words: [{ ...line.words[0], text: 'a\u0001b\uFFFEc' }] }] });

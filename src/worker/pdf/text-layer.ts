@@ -63,8 +63,8 @@ export function linesFromTextItems(items: TextItemLike[]): Line[] {
 }
 
 /**
- * A text layer names no blocks or paragraphs: a line that starts above the one before it
- * (the next column) starts a block, and one further below it than about a line's height
+ * A text layer names no blocks or paragraphs: a line wholly above the one before it (the
+ * next column) starts a block, and one further below it than about a line's height
  * (a blank line's worth) a paragraph.
  */
 function withLayout(lines: Omit<Line, 'block' | 'paragraph'>[]): Line[] {
@@ -74,8 +74,9 @@ function withLayout(lines: Omit<Line, 'block' | 'paragraph'>[]): Line[] {
     const previous = lines[i - 1]?.bbox;
     if (previous) {
       const height = Math.max(previous.y1 - previous.y0, line.bbox.y1 - line.bbox.y0);
-      if (line.bbox.y0 < previous.y0) block += 1;
-      if (line.bbox.y0 < previous.y0 || line.bbox.y0 - previous.y1 > height * 0.8) paragraph += 1;
+      const above = line.bbox.y1 <= previous.y0;
+      if (above) block += 1;
+      if (above || line.bbox.y0 - previous.y1 > height * 0.8) paragraph += 1;
     }
     return { ...line, block, paragraph };
   });
