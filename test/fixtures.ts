@@ -6,7 +6,19 @@ import { createHash } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import fontkit from '@pdf-lib/fontkit';
 import { readFileSync } from 'node:fs';
-import { degrees, PDFDocument, StandardFonts } from 'pdf-lib';
+import {
+  beginText,
+  degrees,
+  drawObject,
+  endText,
+  moveText,
+  PDFDocument,
+  setFontAndSize,
+  setTextRenderingMode,
+  showText,
+  StandardFonts,
+  TextRenderingMode,
+} from 'pdf-lib';
 
 const FONT = 'Liberation Sans';
 const FONT_FILE = join(dirname(require.resolve('pdfjs-dist/package.json')), 'standard_fonts', 'LiberationSans-Regular.ttf');
@@ -56,6 +68,34 @@ async function addTextPage(pdf: PDFDocument, lines: string[]) {
 export async function scannedPdf(pages = 1): Promise<Buffer> {
   const pdf = await PDFDocument.create();
   for (let i = 0; i < pages; i++) await addImagePage(pdf, SCANNED_LINES);
+  return Buffer.from(await pdf.save());
+}
+
+export const STALE_OCR_TEXT = 'Stale misread wrods';
+
+/**
+ * A two-page scan that an earlier OCR run made searchable, badly: an invisible text layer
+ * (render mode 3) in page 1's own content, and in a form XObject on page 2, as OCRmyPDF
+ * draws its layer.
+ */
+export async function previouslyOcrdScanPdf(): Promise<Buffer> {
+  const pdf = await PDFDocument.create();
+  const font = await pdf.embedFont(StandardFonts.Helvetica);
+  for (let i = 0; i < 2; i++) await addImagePage(pdf, SCANNED_LINES);
+  const layer = (fontKey: string) => [
+    beginText(),
+    setFontAndSize(fontKey, 12),
+    setTextRenderingMode(TextRenderingMode.Invisible),
+    moveText(20, 40),
+    showText(font.encodeText(STALE_OCR_TEXT)),
+    endText(),
+  ];
+  const [first, second] = pdf.getPages();
+  first.pushOperators(...layer(first.node.newFontDictionary('F1', font.ref).asString().slice(1)));
+  const form = pdf.context.register(
+    pdf.context.formXObject(layer('F1'), { BBox: [0, 0, second.getWidth(), second.getHeight()], Resources: { Font: { F1: font.ref } } }),
+  );
+  second.pushOperators(drawObject(second.node.newXObject('Fm1', form)));
   return Buffer.from(await pdf.save());
 }
 

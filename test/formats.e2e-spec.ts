@@ -8,7 +8,15 @@ import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'nod
 import { get as httpGet } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DIGITAL_LINES, mixedKindsPdf, NON_LATIN_LINES, scannedPdf, SCANNED_LINES } from './fixtures';
+import {
+  DIGITAL_LINES,
+  mixedKindsPdf,
+  NON_LATIN_LINES,
+  previouslyOcrdScanPdf,
+  scannedPdf,
+  SCANNED_LINES,
+  STALE_OCR_TEXT,
+} from './fixtures';
 import { Stack, startStack, upload, waitForJob } from './harness';
 
 const SCHEMAS = join(__dirname, '..', '..', 'shared', 'schemas');
@@ -52,6 +60,13 @@ function tool(command: string, args: string[], input?: Buffer | string, env: Rec
   const run = spawnSync(command, args2, { encoding: 'utf8', env: { ...process.env, ...env }, maxBuffer: 64 * 1024 * 1024 });
   if (run.error) throw new Error(`${command} could not run (${run.error.message}); .ci/run installs it`);
   return { status: run.status, stdout: run.stdout, stderr: run.stderr };
+}
+
+/** A digest of each page's pixels, rendered small by poppler. */
+function renders(file: Buffer, pages: number): string[] {
+  const prefix = join(dir, `render-${fileNumber++}`);
+  expect(tool('pdftoppm', ['-r', '30', '-gray', 'INPUT', prefix], file).status).toBe(0);
+  return Array.from({ length: pages }, (_, i) => tool('md5sum', [`${prefix}-${i + 1}.pgm`]).stdout.split(' ')[0]);
 }
 
 const words = (page: Page) => page.lines.flatMap((l) => l.words);
@@ -257,12 +272,7 @@ describe('result formats: searchable PDF, hOCR, ALTO, text, per page', () => {
     expect(info(pdf)).toEqual(info(original));
 
     // Visually unchanged: every page renders to the same pixels.
-    const render = (file: Buffer) => {
-      const prefix = join(dir, `render-${fileNumber++}`);
-      expect(tool('pdftoppm', ['-r', '30', '-gray', 'INPUT', prefix], file).status).toBe(0);
-      return [1, 2, 3, 4].map((n) => tool('md5sum', [`${prefix}-${n}.pgm`]).stdout.split(' ')[0]);
-    };
-    expect(render(pdf)).toEqual(render(original));
+    expect(renders(pdf, 4)).toEqual(renders(original, 4));
 
     const pageText = (file: Buffer, n: number) => tool('pdftotext', ['-f', String(n), '-l', String(n), 'INPUT', '-'], file).stdout;
     expect(squash(pageText(original, 2))).toBe('');
@@ -389,5 +399,19 @@ describe('result formats: searchable PDF, hOCR, ALTO, text, per page', () => {
     expect(stored().length).toBeGreaterThanOrEqual(7);
     expect((await fetch(`${stack.baseUrl}/v1/jobs/${body.id}`, { method: 'DELETE' })).status).toBe(204);
     expect(stored()).toEqual([]);
+  });
+
+  it("reads a badly OCR'd scan again with ocr=always and gives it one text layer, the new one", async () => {
+    const stale = await previouslyOcrdScanPdf();
+    const before = tool('pdftotext', ['INPUT', '-'], stale).stdout.split('\f');
+    expect(before.slice(0, 2).map(squash)).toEqual([STALE_OCR_TEXT, STALE_OCR_TEXT]);
+    const { body } = await upload(stack.baseUrl, stale, { ocr: 'always' });
+    expect((await waitForJob(stack.baseUrl, body.id)).status).toBe('completed');
+    const pdf = (await get(`${stack.baseUrl}/v1/jobs/${body.id}/result?format=pdf`)).body;
+    expect(tool('qpdf', ['--check'], pdf).status).toBe(0);
+    const pages = tool('pdftotext', ['INPUT', '-'], pdf).stdout.split('\f');
+    expect(squash(pages[0])).toBe(SCANNED_LINES.join(' '));
+    expect(squash(pages[1])).toBe(SCANNED_LINES.join(' '));
+    expect(renders(pdf, 2)).toEqual(renders(stale, 2));
   });
 });

@@ -1,6 +1,7 @@
 import { PDFDocument, PDFName, PDFPage, PDFString } from 'pdf-lib';
 import type { PageResult } from '../../contract/results';
 import { GLYPHLESS_ADVANCE, glyphlessFont } from './glyphless-font';
+import { removeInvisibleText } from './invisible-text';
 
 /** Why a searchable PDF cannot be made of an upload that was otherwise read. */
 export class SearchablePdfError extends Error {}
@@ -9,7 +10,7 @@ export class SearchablePdfError extends Error {}
  * The uploaded PDF with an invisible text layer (render mode 3) over every OCR'd page, at
  * the recognised words' positions, so that selecting, searching and text extraction work.
  * Pages read from their own text layer, and pages not processed, keep their content as it
- * was. The page's own content is wrapped in q/Q first so that whatever graphics state it
+ * was. An OCR'd page loses any invisible text it had (an earlier OCR layer). The page's own content is wrapped in q/Q first so that whatever graphics state it
  * leaves behind does not move the words.
  */
 export async function searchablePdf(original: Uint8Array, pages: PageResult[]): Promise<Uint8Array> {
@@ -28,6 +29,8 @@ export async function searchablePdf(original: Uint8Array, pages: PageResult[]): 
   for (const result of ocrPages) {
     const page = docPages[result.page - 1];
     if (!page) continue;
+    // An earlier OCR layer goes: the page would otherwise carry two.
+    removeInvisibleText(page);
     page.node.normalize(); // wraps the page's own content in q ... Q
     const key = page.node.newFontDictionary('GlyphLessFont', font);
     page.node.addContentStream(context.register(context.flateStream(textLayer(page, result, key, codes))));
