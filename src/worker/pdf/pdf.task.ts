@@ -77,13 +77,15 @@ const pdfjsPath = require.resolve('pdfjs-dist/legacy/build/pdf.mjs');
 const pdfjsRoot = join(dirname(pdfjsPath), '..', '..');
 // TypeScript keeps this a real import() under module "nodenext"; pdf.js is ESM only.
 const pdfjsReady: Promise<PdfJs> = import(pdfjsPath);
-// Without a worker thread of its own, pdf.js loads its worker code (2 MB) on the first document
-// opened; loaded here and put where pdf.js looks for it, that is done before any task starts.
-const workerReady = import(join(dirname(pdfjsPath), 'pdf.worker.mjs')).then((module) => {
-  (globalThis as { pdfjsWorker?: unknown }).pdfjsWorker = module;
-});
-/** Settles once pdf.js is loaded: a fresh thread's first task waits for it outside its time limit. */
-export const loaded: Promise<unknown> = Promise.all([pdfjsReady, workerReady]).catch(() => undefined);
+/**
+ * Settles once pdf.js is loaded: a fresh thread's first task waits for it outside its time
+ * limit. Without a worker thread of its own, pdf.js would load its worker code (2 MB) on the
+ * first document opened; imported here, it registers itself as globalThis.pdfjsWorker,
+ * where pdf.js looks first.
+ */
+export const loaded: Promise<unknown> = Promise.all([pdfjsReady, import(join(dirname(pdfjsPath), 'pdf.worker.mjs'))]).catch(
+  () => undefined,
+);
 
 let cached: { path: string; doc: Promise<PDFDocumentProxy> } | null = null;
 
