@@ -29,9 +29,8 @@ export class JobEvents {
     const key = jobEventsKey(this.config.queuePrefix, documentId);
     const final = event.type === 'status' && FINAL_STATUSES.includes(event.status);
     const ttl = final ? (retentionSeconds ?? this.config.resultTtlSeconds) : RUNNING_TTL_SECONDS;
-    await (
-      await redisOf(this.documents)
-    )
+    const client = await redisOf(this.documents);
+    await client
       .multi()
       .xadd(key, 'MAXLEN', '~', MAX_EVENTS, '*', 'e', JSON.stringify(event))
       .expire(key, ttl)
@@ -42,9 +41,8 @@ export class JobEvents {
   /** Events after `after` (a stream id; '0' for all), oldest first. */
   async read(documentId: string, after = '0'): Promise<StoredEvent[]> {
     const start = after === '0' ? '-' : `(${after}`;
-    const entries = await (
-      await redisOf(this.documents)
-    ).xrange(jobEventsKey(this.config.queuePrefix, documentId), start, '+', 'COUNT', MAX_EVENTS);
+    const client = await redisOf(this.documents);
+    const entries = await client.xrange(jobEventsKey(this.config.queuePrefix, documentId), start, '+', 'COUNT', MAX_EVENTS);
     return entries.map(([id, fields]) => ({ id, event: JSON.parse(fields[1]) as JobEvent }));
   }
 

@@ -19,9 +19,8 @@ export class WorkerRegistry {
   async publish(worker: WorkerCapabilities) {
     const ttlMs = this.config.workerTtlSeconds * 1000;
     const index = workersKey(this.config.queuePrefix);
-    await (
-      await redisOf(this.documents)
-    )
+    const client = await redisOf(this.documents);
+    await client
       .multi()
       .set(workerKey(this.config.queuePrefix, worker.id), JSON.stringify(worker), 'PX', ttlMs)
       .zadd(index, Date.now() + ttlMs, worker.id)
@@ -31,13 +30,8 @@ export class WorkerRegistry {
   }
 
   async remove(id: string) {
-    await (
-      await redisOf(this.documents)
-    )
-      .multi()
-      .del(workerKey(this.config.queuePrefix, id))
-      .zrem(workersKey(this.config.queuePrefix), id)
-      .exec();
+    const client = await redisOf(this.documents);
+    await client.multi().del(workerKey(this.config.queuePrefix, id)).zrem(workersKey(this.config.queuePrefix), id).exec();
   }
 
   async live(): Promise<WorkerCapabilities[]> {
