@@ -195,10 +195,13 @@ describe('two workers on one host', () => {
 
 describe('one slow document', () => {
   it('fails no other document: time limits count from when the work starts, and inspections do not queue', async () => {
+    // Built first: its seconds of synchronous work would otherwise stall this process's HTTP
+    // client while the API closes the connection it keeps alive (EPIPE on the upload).
+    const slowPdf = slowToOpenPdf();
     // The slow document takes about 5 s to open here; a text page well under a second, even beside it.
     const stack = await startStack({ env: { PAGE_TIMEOUT_MS: '2500', MAX_UPLOAD_BYTES: String(300 * 1024 * 1024) } });
     try {
-      const slow = await upload(stack.baseUrl, slowToOpenPdf());
+      const slow = await upload(stack.baseUrl, slowPdf);
       const next = await upload(stack.baseUrl, await digitalPdf());
       const [slowJob, nextJob] = await Promise.all([waitForJob(stack.baseUrl, slow.body.id), waitForJob(stack.baseUrl, next.body.id)]);
       console.log(
