@@ -77,6 +77,12 @@ describe('jobs by reference, results to a presigned URL', () => {
   let hooks: Awaited<ReturnType<typeof startReceiver>>;
   let client: S3Client;
   let bucketRoot: S3Backend;
+  // s3rver shows an object while its PUT is still being written (S3 itself does not): wait for its bytes.
+  const written = (key: string) =>
+    until(`${key} in the bucket`, async () => {
+      const object = await bucketRoot.get(key);
+      return object?.length ? object : undefined;
+    });
   let pdf: Buffer;
   const scratch = mkdtempSync(join(tmpdir(), 'ocr-e2e-sources-'));
 
@@ -255,8 +261,7 @@ describe('jobs by reference, results to a presigned URL', () => {
     const outputUrl = await presignedPut('outputs/letter.json');
     const { body } = await post({ url: `${docs.base}/files/doc.pdf`, outputUrl, outputFormat: 'json' });
     await waitForJob(stack.baseUrl, body.id);
-    await until('the JSON output', async () => (await bucketRoot.get('outputs/letter.json')) ?? undefined);
-    const json = JSON.parse((await bucketRoot.get('outputs/letter.json'))!.toString('utf8')) as { pageCount: number; text: string };
+    const json = JSON.parse((await written('outputs/letter.json')).toString('utf8')) as { pageCount: number; text: string };
     expect(json.pageCount).toBe(1);
     expect(json.text).toContain('quick brown fox');
 
@@ -304,7 +309,7 @@ describe('jobs by reference, results to a presigned URL', () => {
     const { res, body } = await upload(stack.baseUrl, pdf, { outputUrl, outputFormat: 'txt' });
     expect(res.status).toBe(202);
     await waitForJob(stack.baseUrl, body.id);
-    const text = await until('the text output', async () => (await bucketRoot.get('outputs/uploaded.txt')) ?? undefined);
+    const text = await written('outputs/uploaded.txt');
     expect(text.toString('utf8')).toContain('lazy dog');
   });
 
