@@ -283,6 +283,12 @@ export interface components {
             code: string;
             message: string;
         };
+        NoiseFilter: {
+            /** @description Words dropped as noise: lines Tesseract doubts throughout (no word at confidence 40), symbol-only words below 50. */
+            droppedWords: number;
+            /** @description `true` when the filter would have dropped most of the page's letters and digits, and so dropped nothing. */
+            overruled: boolean;
+        };
         PageSummary: {
             /** @example 1 */
             page: number;
@@ -309,6 +315,13 @@ export interface components {
              * @enum {string}
              */
             rotationMethod: "text-layer" | "disabled" | "confident-read" | "sideways-read" | "osd-upright" | "osd" | "osd-unconfirmed";
+            /**
+             * @description Which binarisation gave the page's text. `otsu`: the first read (Tesseract's default Otsu threshold) was confident (mean word confidence 70 or more) and kept; `otsu-over-sauvola`: it was not, a second read with Sauvola's local threshold gave fewer letters and digits weighted by their confidence, and the first was kept; `sauvola-over-otsu`: the second read gave more and was kept; `text-layer`: not OCR'd.
+             * @enum {string}
+             */
+            readMethod: "text-layer" | "otsu" | "otsu-over-sauvola" | "sauvola-over-otsu";
+            /** @description What the noise filter did; null for text-layer pages. */
+            noiseFilter: components["schemas"]["NoiseFilter"] | null;
             /** @description Resolution the page was rendered at for OCR; null for text-layer pages. */
             dpi: number | null;
             /**
@@ -447,6 +460,13 @@ export interface components {
              * @enum {string}
              */
             rotationMethod: "text-layer" | "disabled" | "confident-read" | "sideways-read" | "osd-upright" | "osd" | "osd-unconfirmed";
+            /**
+             * @description Which binarisation gave the page's text. `otsu`: the first read (Tesseract's default Otsu threshold) was confident (mean word confidence 70 or more) and kept; `otsu-over-sauvola`: it was not, a second read with Sauvola's local threshold gave fewer letters and digits weighted by their confidence, and the first was kept; `sauvola-over-otsu`: the second read gave more and was kept; `text-layer`: not OCR'd.
+             * @enum {string}
+             */
+            readMethod: "text-layer" | "otsu" | "otsu-over-sauvola" | "sauvola-over-otsu";
+            /** @description What the noise filter did; null for text-layer pages. */
+            noiseFilter: components["schemas"]["NoiseFilter"] | null;
             /** @description Resolution the page was rendered at for OCR; null for text-layer pages. */
             dpi: number | null;
             /**

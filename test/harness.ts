@@ -287,6 +287,7 @@ export interface JobBody {
       height: number;
       rotation?: number;
       rotationMethod?: string;
+      readMethod?: string;
     }[];
   };
   [key: string]: unknown;

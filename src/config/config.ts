@@ -54,6 +54,8 @@ const schema = z.object({
   OCR_MAX_PIXELS: int(1_000_000).default(25_000_000),
   OCR_MIN_DPI: int(1).default(50),
   OCR_RECYCLE_PAGES: int(1).default(200),
+  // The binarisation policy of src/worker/ocr/binarisation.ts (README, "What each lever gave").
+  OCR_REREAD_BELOW: int(0).max(101).default(70),
   OCR_DETECT_ORIENTATION: z
     .enum(['true', 'false'])
     .default('true')
@@ -206,6 +208,8 @@ export class AppConfig {
   readonly ocrMaxPixels: number;
   readonly ocrMinDpi: number;
   readonly ocrRecyclePages: number;
+  /** A page whose first read's mean confidence is below this is read again with Sauvola (0 never, 101 always). */
+  readonly ocrRereadBelow: number;
   readonly ocrDetectOrientation: boolean;
   readonly pageTimeoutMs: number;
   readonly resultTtlSeconds: number;
@@ -280,6 +284,7 @@ export class AppConfig {
     this.ocrMaxPixels = values.OCR_MAX_PIXELS;
     this.ocrMinDpi = values.OCR_MIN_DPI;
     this.ocrRecyclePages = values.OCR_RECYCLE_PAGES;
+    this.ocrRereadBelow = values.OCR_REREAD_BELOW;
     this.ocrDetectOrientation = values.OCR_DETECT_ORIENTATION;
     this.pageTimeoutMs = values.PAGE_TIMEOUT_MS;
     this.resultTtlSeconds = values.RESULT_TTL_SECONDS;

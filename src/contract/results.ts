@@ -37,6 +37,25 @@ export interface Line {
  */
 export type RotationMethod = 'text-layer' | 'disabled' | 'confident-read' | 'sideways-read' | 'osd-upright' | 'osd' | 'osd-unconfirmed';
 
+/**
+ * Which binarisation gave the text of an OCR'd page. `otsu`: the first read (Tesseract's
+ * default Otsu threshold) was confident (mean word confidence 70 or more) and kept.
+ * `otsu-over-sauvola`: it was not, a second read with Sauvola's local threshold was tried and
+ * gave fewer letters and digits weighted by confidence, so the first was kept. `sauvola-over-otsu`: the second read gave
+ * more and was kept. `text-layer`: not OCR'd.
+ */
+export type ReadMethod = 'text-layer' | 'otsu' | 'otsu-over-sauvola' | 'sauvola-over-otsu';
+
+/**
+ * What the noise filter did to an OCR'd page: words it dropped (lines Tesseract doubts
+ * throughout, symbol-only words it doubts), and whether it was overruled because it would
+ * have dropped most of the page's letters and digits (then nothing is dropped).
+ */
+export interface NoiseFilter {
+  droppedWords: number;
+  overruled: boolean;
+}
+
 export interface PageResult {
   page: number;
   source: 'text' | 'ocr';
@@ -47,6 +66,9 @@ export interface PageResult {
   /** Degrees clockwise the page image was turned so that its text read upright; 0 for text-layer pages. */
   rotation: 0 | 90 | 180 | 270;
   rotationMethod: RotationMethod;
+  readMethod: ReadMethod;
+  /** Null for text-layer pages. */
+  noiseFilter: NoiseFilter | null;
   /** Resolution the page was rendered at for OCR; null for text-layer pages. */
   dpi: number | null;
   /** Languages the page was read with ("eng+fra"); null for text-layer pages. */

@@ -15,6 +15,8 @@ function page(fields: Partial<PageResult>): PageResult {
     height: 72,
     rotation: 0,
     rotationMethod: 'confident-read',
+    readMethod: 'otsu',
+    noiseFilter: { droppedWords: 0, overruled: false },
     dpi: 300,
     language: 'eng+fra',
     lines: [

@@ -5,7 +5,18 @@
  */
 import { ApiProperty, ApiPropertyOptional, ApiSchema, OmitType } from '@nestjs/swagger';
 import type { ErrorBody } from '../contract/failures';
-import type { Box, DocumentResult, DocumentSummary, Line, PageResult, PageSummary, RotationMethod, Word } from '../contract/results';
+import type {
+  Box,
+  DocumentResult,
+  DocumentSummary,
+  Line,
+  NoiseFilter,
+  PageResult,
+  PageSummary,
+  ReadMethod,
+  RotationMethod,
+  Word,
+} from '../contract/results';
 import { OCR_MODES, type OcrMode } from '../contract/queues';
 import type { DeliveryAttempts, JobStatus, JobView, OutputStatus, WebhookStatus } from '../contract/job-view';
 import { RESULT_FORMATS, type ResultFormat } from '../contract/formats';
@@ -99,6 +110,20 @@ export class JobErrorDto implements ErrorBody {
   message: string;
 }
 
+@ApiSchema({ name: 'NoiseFilter' })
+export class NoiseFilterDto implements NoiseFilter {
+  @ApiProperty({
+    type: 'integer',
+    description: 'Words dropped as noise: lines Tesseract doubts throughout (no word at confidence 40), symbol-only words below 50.',
+  })
+  droppedWords: number;
+
+  @ApiProperty({
+    description: "`true` when the filter would have dropped most of the page's letters and digits, and so dropped nothing.",
+  })
+  overruled: boolean;
+}
+
 @ApiSchema({ name: 'PageSummary' })
 export class PageSummaryDto implements PageSummary {
   @ApiProperty({ type: 'integer', example: 1 })
@@ -131,6 +156,16 @@ export class PageSummaryDto implements PageSummary {
       "How `rotation` was decided. `confident-read`: the page read well as it stands; `sideways-read`: Tesseract read it well in lines running up or down the page, which give the turn; `osd-upright`: it read poorly and orientation detection found it upright; `osd`: orientation detection proposed a turn and the turned read was clearly better (the less sure the detection, the better the read must be); `osd-unconfirmed`: a turn was proposed but the turned read was no better, so the page was kept as it stands; `disabled`: OCR_DETECT_ORIENTATION=false; `text-layer`: not OCR'd.",
   })
   rotationMethod: RotationMethod;
+
+  @ApiProperty({
+    enum: ['text-layer', 'otsu', 'otsu-over-sauvola', 'sauvola-over-otsu'],
+    description:
+      "Which binarisation gave the page's text. `otsu`: the first read (Tesseract's default Otsu threshold) was confident (mean word confidence 70 or more) and kept; `otsu-over-sauvola`: it was not, a second read with Sauvola's local threshold gave fewer letters and digits weighted by their confidence, and the first was kept; `sauvola-over-otsu`: the second read gave more and was kept; `text-layer`: not OCR'd.",
+  })
+  readMethod: ReadMethod;
+
+  @ApiProperty({ type: NoiseFilterDto, nullable: true, description: 'What the noise filter did; null for text-layer pages.' })
+  noiseFilter: NoiseFilter | null;
 
   @ApiProperty({ type: 'number', nullable: true, description: 'Resolution the page was rendered at for OCR; null for text-layer pages.' })
   dpi: number | null;

@@ -1,4 +1,5 @@
 import { createWorker, OEM, PSM, Worker } from 'tesseract.js';
+import { THRESHOLDING_METHOD, Thresholding } from './binarisation';
 import type { TessBlock } from './ocr-result';
 import type { OrientationGuess } from './orientation';
 
@@ -26,11 +27,14 @@ export class OcrEngine {
     private readonly parameters: Record<string, string> = {},
   ) {}
 
-  async recognize(image: Buffer, languages: string, dpi: number): Promise<TessBlock[]> {
+  async recognize(image: Buffer, languages: string, dpi: number, thresholding: Thresholding): Promise<TessBlock[]> {
     const worker = await this.ready(languages);
     this.pages += 1;
-    // The PGM carries no resolution; without this Tesseract guesses it from glyph sizes.
-    await worker.setParameters({ user_defined_dpi: String(Math.round(dpi)) });
+    await worker.setParameters({
+      // The PGM carries no resolution; without this Tesseract guesses it from glyph sizes.
+      user_defined_dpi: String(Math.round(dpi)),
+      thresholding_method: THRESHOLDING_METHOD[thresholding],
+    });
     // Only the blocks are used; tesseract.js would otherwise also build the plain text.
     const { data } = await worker.recognize(image, {}, { text: false, blocks: true });
     return (data.blocks ?? []) as unknown as TessBlock[];
@@ -96,9 +100,6 @@ export class OcrEngine {
         preserve_interword_spaces: '0',
         // Tesseract's diagnostics ("Estimating resolution", OSD notes) would break JSON log lines.
         debug_file: '/dev/null',
-        // Sauvola's local threshold instead of one Otsu threshold for the page: receipts with
-        // shading and faded print read better (README, "Performance and accuracy").
-        thresholding_method: '2',
         ...this.parameters,
       });
       this.worker = worker;

@@ -1,5 +1,5 @@
 import { Box, textOf } from '../../contract/results';
-import { isSideways, linesFromBlocks, pageConfidence, readingOrder, TessBlock } from './ocr-result';
+import { isSideways, linesFromBlocks, pageConfidence, readBlocks, readingOrder, TessBlock } from './ocr-result';
 
 const word = (text: string, confidence: number, x0: number) => ({ text, confidence, bbox: { x0, y0: 300, x1: x0 + 150, y1: 350 } });
 const block = (text: string, bbox: Box): TessBlock => ({
@@ -169,5 +169,66 @@ describe('noise', () => {
       },
     ];
     expect(linesFromBlocks(blocks, 1).map((l) => l.text)).toEqual(['TOTAL o 4.00']);
+  });
+
+  it('says how many words it dropped', () => {
+    const blocks = [
+      {
+        bbox: box(0, 0, 500, 100),
+        paragraphs: [
+          {
+            lines: [
+              line(
+                [
+                  ['TOTAL', 90],
+                  ['4.00', 88],
+                ],
+                0,
+              ),
+              line(
+                [
+                  ['—_—', 10],
+                  [']2]', 30],
+                ],
+                50,
+              ),
+            ],
+          },
+        ],
+      },
+    ];
+    expect(readBlocks(blocks, 1)).toMatchObject({ noiseFilter: { droppedWords: 2, overruled: false } });
+  });
+
+  it('is overruled, and drops nothing, when it would take most of the page with it', () => {
+    // A faint page: Tesseract doubts nearly every line it read, though they are the page's text.
+    const doubted = ['RESTORAN WAN SHENG', 'No.2 Jalan Temenggung', 'Seksyen 9 Bandar Mahkota', 'Tax Invoice'];
+    const blocks = [
+      {
+        bbox: box(0, 0, 500, 250),
+        paragraphs: [
+          {
+            lines: [
+              line(
+                [
+                  ['TOTAL', 90],
+                  ['4.80', 88],
+                ],
+                0,
+              ),
+              ...doubted.map((text, i) =>
+                line(
+                  text.split(' ').map((w): [string, number] => [w, 35]),
+                  50 * (i + 1),
+                ),
+              ),
+            ],
+          },
+        ],
+      },
+    ];
+    const read = readBlocks(blocks, 1);
+    expect(read.noiseFilter).toEqual({ droppedWords: 0, overruled: true });
+    expect(read.lines.map((l) => l.text)).toEqual(['TOTAL 4.80', ...doubted]);
   });
 });

@@ -17,6 +17,8 @@ function ocrPage(page: number, text: string, fields: Partial<PageResult> = {}): 
     height: 100,
     rotation: 0,
     rotationMethod: 'confident-read',
+    readMethod: 'otsu',
+    noiseFilter: { droppedWords: 0, overruled: false },
     dpi: 300,
     language: 'eng',
     lines: [{ text, confidence: 90, bbox, block: 1, paragraph: 1, words: [{ text, confidence: 90, bbox }] }],

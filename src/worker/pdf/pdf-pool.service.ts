@@ -52,6 +52,7 @@ export class PdfPoolService implements OnApplicationShutdown {
     const threadOptions = (warmUpLanguages: string): PdfThreadOptions => ({
       langPath,
       recyclePages: config.ocrRecyclePages,
+      reading: { secondBelow: config.ocrRereadBelow },
       warmUpLanguages,
       detectOrientation: osdModel !== null,
       maxImagePixels: config.ocrMaxPixels,

@@ -11,8 +11,9 @@ import type { FailureCode } from '../../contract/failures';
 import type { OcrMode } from '../../contract/queues';
 import { OcrEngine } from '../ocr/ocr-engine';
 import { OrientationEvidence, PageReader, readUpright } from '../ocr/orientation';
-import { linesFromBlocks } from '../ocr/ocr-result';
-import { PageResult, round, textOf } from '../../contract/results';
+import { ChosenRead, READ_POLICY, ReadPolicy, readBinarised } from '../ocr/binarisation';
+import { readBlocks } from '../ocr/ocr-result';
+import { Line, PageResult, round, textOf } from '../../contract/results';
 import { Grey, planRaster, rgbaToPgm, turnGrey } from './raster';
 import { isUsableTextLayer, linesFromTextItems, TextItemLike } from './text-layer';
 
@@ -26,6 +27,7 @@ export interface PdfThreadOptions {
   /** Page segmentation mode and Tesseract variables over the chosen ones, to measure levers in-process; the service sets none. */
   psm?: string;
   parameters?: Record<string, string>;
+  reading?: Partial<ReadPolicy>;
 }
 
 export interface InspectTask {
@@ -69,6 +71,7 @@ export type PageOutcome =
 type PdfJs = typeof import('pdfjs-dist/legacy/build/pdf.mjs');
 
 const options = workerData as PdfThreadOptions;
+const policy: ReadPolicy = { ...READ_POLICY, ...options.reading };
 const engine = new OcrEngine(options.langPath, options.recyclePages, options.detectOrientation, options.psm as never, options.parameters);
 // Load the model while the thread waits for its first page (the inspection thread never OCRs).
 if (options.warmUpLanguages) engine.warmUp(options.warmUpLanguages).catch(() => undefined);
@@ -173,6 +176,8 @@ export async function processPage(task: PageTask): Promise<PageOutcome> {
           height,
           rotation: 0,
           rotationMethod: 'text-layer',
+          readMethod: 'text-layer',
+          noiseFilter: null,
           dpi: null,
           language: null,
           lines,
@@ -195,16 +200,24 @@ export async function processPage(task: PageTask): Promise<PageOutcome> {
     const dpi = plan.scale * 72;
     const recycledBefore = engine.recycled;
     const ocrStart = performance.now();
+    // Which binarisation each read kept, found again by the lines orientation keeps.
+    const chosen = new WeakMap<Line[], ChosenRead>();
     const reader: PageReader = {
       read: async (degrees) => {
         const turned = turnGrey(image, degrees);
-        const blocks = await engine.recognize(turned.pgm, task.languages, dpi);
-        return linesFromBlocks(blocks, plan.scale, { degrees, width: image.width, height: image.height });
+        const turn = { degrees, width: image.width, height: image.height };
+        const best = await readBinarised(async (thresholding) => {
+          const blocks = await engine.recognize(turned.pgm, task.languages, dpi, thresholding);
+          return readBlocks(blocks, plan.scale, turn);
+        }, policy);
+        chosen.set(best.lines, best);
+        return best.lines;
       },
       detect: () => engine.detectOrientation(image.pgm, dpi),
     };
     const read = await readUpright(reader, engine.osd);
     const { lines, confidence, rotation, rotationMethod } = read;
+    const { readMethod, noiseFilter } = chosen.get(lines)!;
     const renderMs = ocrStart - renderStart;
     const timings = { openMs, textLayerMs, renderMs, osdMs: read.osdMs, ocrMs: performance.now() - ocrStart - read.osdMs };
     const text = textOf(lines);
@@ -217,6 +230,8 @@ export async function processPage(task: PageTask): Promise<PageOutcome> {
       height,
       rotation,
       rotationMethod,
+      readMethod,
+      noiseFilter,
       dpi: round(dpi),
       language: task.languages,
       lines,
