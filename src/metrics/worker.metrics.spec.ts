@@ -12,13 +12,16 @@ async function values(registry: Registry) {
   };
 }
 
+const ocrPage = { source: 'ocr', readMethod: 'otsu', noiseFilter: { droppedWords: 0, overruled: false } } as const;
+const textPage = { source: 'text', readMethod: 'text-layer', noiseFilter: null } as const;
+
 describe('WorkerMetrics', () => {
   it('counts pages by source and observes render and OCR times only for rendered pages', async () => {
     const registry = new Registry();
     const metrics = new WorkerMetrics(registry);
-    metrics.pageDone('ocr', { openMs: 5, textLayerMs: 10, renderMs: 200, osdMs: 0, ocrMs: 900 }, false);
-    metrics.pageDone('ocr', { renderMs: 100, ocrMs: 600 }, true);
-    metrics.pageDone('text', { renderMs: null, ocrMs: null }, false);
+    metrics.pageDone(ocrPage, { openMs: 5, textLayerMs: 10, renderMs: 200, osdMs: 0, ocrMs: 900 }, false);
+    metrics.pageDone(ocrPage, { renderMs: 100, ocrMs: 600 }, true);
+    metrics.pageDone(textPage, { renderMs: null, ocrMs: null }, false);
     const read = await values(registry);
     expect(read('ocr_pages_processed_total', { source: 'ocr' })).toBe(2);
     expect(read('ocr_pages_processed_total', { source: 'text' })).toBe(1);
@@ -28,6 +31,29 @@ describe('WorkerMetrics', () => {
     expect(read('ocr_page_stage_seconds_count', { stage: 'render' })).toBe(2);
     expect(read('ocr_page_stage_seconds_count', { stage: 'osd' })).toBe(1);
     expect(read('ocr_page_stage_seconds_sum', { stage: 'text_layer' })).toBeCloseTo(0.01);
+  });
+
+  it("counts which binarisation each OCR'd page kept and what the noise filter did", async () => {
+    const registry = new Registry();
+    const metrics = new WorkerMetrics(registry);
+    const timings = { renderMs: 100, ocrMs: 600 };
+    metrics.pageDone(ocrPage, timings, false);
+    metrics.pageDone(
+      { source: 'ocr', readMethod: 'sauvola-over-otsu', noiseFilter: { droppedWords: 7, overruled: false } },
+      timings,
+      false,
+    );
+    metrics.pageDone({ source: 'ocr', readMethod: 'otsu-over-sauvola', noiseFilter: { droppedWords: 0, overruled: true } }, timings, false);
+    metrics.pageDone(textPage, { renderMs: null, ocrMs: null }, false);
+    const read = await values(registry);
+    expect(read('ocr_page_reads_total', { method: 'otsu' })).toBe(1);
+    expect(read('ocr_page_reads_total', { method: 'sauvola-over-otsu' })).toBe(1);
+    expect(read('ocr_page_reads_total', { method: 'otsu-over-sauvola' })).toBe(1);
+    expect(read('ocr_page_reads_total', { method: 'text-layer' })).toBeUndefined();
+    expect(read('ocr_noise_filter_pages_total', { outcome: 'clean' })).toBe(1);
+    expect(read('ocr_noise_filter_pages_total', { outcome: 'dropped' })).toBe(1);
+    expect(read('ocr_noise_filter_pages_total', { outcome: 'overruled' })).toBe(1);
+    expect(read('ocr_noise_words_dropped_total')).toBe(7);
   });
 
   it('counts a page timeout as a failure and as a replaced engine', async () => {

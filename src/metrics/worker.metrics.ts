@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { Job } from 'bullmq';
 import { Counter, Histogram, Registry } from 'prom-client';
+import type { PageResult } from '../contract/results';
 
 const SECONDS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
 
@@ -20,6 +21,9 @@ export interface StageTimings {
 @Injectable()
 export class WorkerMetrics {
   private readonly pages: Counter<'source'>;
+  private readonly reads: Counter<'method'>;
+  private readonly noiseFilter: Counter<'outcome'>;
+  private readonly noiseWords: Counter;
   private readonly pageFailures: Counter<'code'>;
   private readonly render: Histogram;
   private readonly ocr: Histogram;
@@ -36,6 +40,19 @@ export class WorkerMetrics {
       labelNames: ['source'],
       registers,
     });
+    this.reads = new Counter({
+      name: 'ocr_page_reads_total',
+      help: 'OCR\'d pages by the binarisation whose read was kept: "otsu" (confident first read), "otsu-over-sauvola" and "sauvola-over-otsu" (a poor first read, read again with Sauvola; the one kept first).',
+      labelNames: ['method'],
+      registers,
+    });
+    this.noiseFilter = new Counter({
+      name: 'ocr_noise_filter_pages_total',
+      help: 'OCR\'d pages by what the noise filter did: "clean" (nothing to drop), "dropped" (doubted noise dropped), "overruled" (it would have dropped most of the page, so nothing was dropped).',
+      labelNames: ['outcome'],
+      registers,
+    });
+    this.noiseWords = new Counter({ name: 'ocr_noise_words_dropped_total', help: 'Words the noise filter dropped.', registers });
     this.pageFailures = new Counter({
       name: 'ocr_page_failures_total',
       help: 'Pages that failed, by error code.',
@@ -76,6 +93,8 @@ export class WorkerMetrics {
       registers,
     });
     for (const reason of ['recycle', 'timeout']) this.restarts.inc({ reason }, 0);
+    for (const method of ['otsu', 'otsu-over-sauvola', 'sauvola-over-otsu']) this.reads.inc({ method }, 0);
+    for (const outcome of ['clean', 'dropped', 'overruled']) this.noiseFilter.inc({ outcome }, 0);
   }
 
   /** On a job's first run only: retries and a document's second run have waited for other reasons. */
@@ -83,8 +102,14 @@ export class WorkerMetrics {
     if (job.attemptsMade === 0) this.wait.observe({ queue }, Math.max(0, (job.processedOn ?? Date.now()) - job.timestamp) / 1000);
   }
 
-  pageDone(source: 'text' | 'ocr', timings: StageTimings, engineRecycled: boolean) {
-    this.pages.inc({ source });
+  pageDone(page: Pick<PageResult, 'source' | 'readMethod' | 'noiseFilter'>, timings: StageTimings, engineRecycled: boolean) {
+    this.pages.inc({ source: page.source });
+    if (page.readMethod !== 'text-layer') this.reads.inc({ method: page.readMethod });
+    if (page.noiseFilter) {
+      const { droppedWords, overruled } = page.noiseFilter;
+      this.noiseFilter.inc({ outcome: overruled ? 'overruled' : droppedWords ? 'dropped' : 'clean' });
+      this.noiseWords.inc(droppedWords);
+    }
     if (timings.renderMs !== null) this.render.observe(timings.renderMs / 1000);
     if (timings.ocrMs !== null) this.ocr.observe(timings.ocrMs / 1000);
     const stages = {
