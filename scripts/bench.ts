@@ -524,6 +524,7 @@ async function main() {
           );
         }
       }
+      printBehind(sets.map((set) => report.sets[set] as Record<string, { perFile: Record<string, FileScore> } | null>));
     }
     writeFileSync(OUT, JSON.stringify(report, null, 2));
     console.log(`\nWritten: ${OUT}`);
@@ -531,6 +532,23 @@ async function main() {
     await redis.stop();
     if (cleanup) rmSync(cleanup, { recursive: true, force: true });
   }
+}
+
+/** The pages furthest behind OCRmyPDF's read of them, and how many are more than 0.10 behind: where accuracy is lost. */
+function printBehind(sets: Record<string, { perFile: Record<string, FileScore> } | null>[]) {
+  const gaps = sets.flatMap((s) =>
+    Object.entries(s.ours?.perFile ?? {}).flatMap(([name, v]) => {
+      const o = s.ocrmypdf?.perFile[name];
+      return o ? [{ name, ours: v.cer, ocrmypdf: o.cer, gap: v.cer - o.cer }] : [];
+    }),
+  );
+  if (!gaps.length) return console.log('\nNo OCRmyPDF figures to compare with (BENCH_PEERS=0, or ocrmypdf not on PATH).');
+  gaps.sort((a, b) => b.gap - a.gap);
+  const behind = gaps.filter((g) => g.gap > 0.1).length;
+  const ahead = gaps.filter((g) => g.gap < 0).length;
+  console.log(`\n${gaps.length} files against OCRmyPDF: ${ahead} read better, ${behind} more than 0.10 CER worse. Furthest behind:`);
+  console.log('| file | CER ours | OCRmyPDF | behind by |\n|---|---|---|---|');
+  for (const g of gaps.slice(0, 10)) console.log(`| ${g.name} | ${fmt(g.ours, 4)} | ${fmt(g.ocrmypdf, 4)} | ${fmt(g.gap, 4)} |`);
 }
 
 main().catch((error) => {
