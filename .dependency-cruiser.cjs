@@ -1,12 +1,17 @@
 /**
  * The seams of the codebase, checked by `npm run lint` (and so by `npm test`):
+ * - src/api/ is what only the HTTP process runs, src/worker/ what only workers run (the page
+ *   pipeline: processors, thread pool, pdf.js, tesseract.js, the output formats); neither
+ *   imports the other, and only the worker side may load the engines.
+ * - the folders left at src/ (contract, config, queue, storage, logging, outbound, webhooks)
+ *   are shared by both sides and import neither.
  * - src/contract/ is what the API and the workers agree on; it imports no other folder.
- * - src/worker/ is the page pipeline (processors, thread pool, pdf.js, tesseract.js); only
- *   the worker's root may reach it, and only it may load the engines.
  * - no file imports one that imports it back, and no folder one that imports it back.
  */
 const ENGINES = '^(pdfjs-dist|@napi-rs/canvas|tesseract\\.js|tesseract\\.js-core|piscina)($|/)';
 const WORKER_SIDE = '^src/(worker/|worker\\.(main|module)\\.ts$)';
+const API_SIDE = '^src/(api/|api\\.(main|module)\\.ts$)';
+const SHARED = '^src/(contract|config|queue|storage|logging|outbound|webhooks)/';
 
 module.exports = {
   forbidden: [
@@ -16,6 +21,27 @@ module.exports = {
       severity: 'error',
       from: { path: '^src/', pathNot: WORKER_SIDE },
       to: { path: '^src/worker/' },
+    },
+    {
+      name: 'worker-reaches-api',
+      comment: 'The worker image runs no HTTP server: it has no use for the API side.',
+      severity: 'error',
+      from: { path: WORKER_SIDE },
+      to: { path: API_SIDE },
+    },
+    {
+      name: 'shared-takes-a-side',
+      comment: 'A shared folder is compiled into both images; what it needs from one side belongs in it or in the contract.',
+      severity: 'error',
+      from: { path: SHARED },
+      to: { path: '^src/(api|worker)/' },
+    },
+    {
+      name: 'unknown-side',
+      comment: 'Every folder is on a side or in the shared list above: add a new shared folder to SHARED.',
+      severity: 'error',
+      from: { path: '^src/[^/]+/', pathNot: `(${WORKER_SIDE})|(${API_SIDE})|(${SHARED})` },
+      to: {},
     },
     {
       name: 'api-loads-engines',

@@ -2,7 +2,7 @@
 // Prints the hashed forms of a secret read from standard input (so that it stays out of
 // the shell history), for API_KEYS (sha256:) and ADMIN_PASSWORD (scrypt:). Needs npm run build.
 //   printf %s 'the secret' | npm run --silent hash-secret
-const { scryptHash, sha256Hex } = require('../dist/auth/secret');
+const { scryptHash, sha256Hex } = require('../dist/config/secret');
 
 let input = '';
 process.stdin.setEncoding('utf8');

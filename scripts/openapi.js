@@ -13,7 +13,7 @@ const dir = join(root, 'openapi');
 
 async function generate() {
   const { ApiModule } = require('../dist/api.module');
-  const { openApiDocument } = require('../dist/openapi/openapi');
+  const { openApiDocument } = require('../dist/api/openapi/openapi');
   const app = await NestFactory.create(ApiModule, { preview: true, logger: false });
   const document = openApiDocument(app);
   await app.close();

@@ -7,9 +7,9 @@ import { Logger as PinoLogger } from 'nestjs-pino';
 import { createServer } from 'node:http';
 import { ApiModule } from './api.module';
 import { ConfigError, loadConfig } from './config/config';
-import { splitByPort } from './management/management-port';
-import { serveOpenApi } from './openapi/openapi';
-import { serveWebPage } from './web/web-page';
+import { splitByPort } from './api/management/management-port';
+import { serveOpenApi } from './api/openapi/openapi';
+import { serveWebPage } from './api/web/web-page';
 
 async function bootstrap() {
   // Fail before Nest starts anything, with a message that names the bad variable.

@@ -5,7 +5,7 @@
  * Exits 0 when healthy, 1 otherwise, saying why (Docker keeps the output in `inspect`).
  */
 import { loadConfig } from './config/config';
-import { heartbeatAgeMs, HEARTBEAT_STALE_MS } from './health/heartbeat';
+import { heartbeatAgeMs, HEARTBEAT_STALE_MS } from './contract/heartbeat';
 
 const TIMEOUT_MS = 4000;
 

@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
 import { ConfigModule } from './config/config.module';
 import { LoggingModule } from './logging/logging.module';
-import { WorkerMetricsModule } from './metrics/metrics.module';
+import { WorkerMetricsModule } from './worker/metrics/worker-metrics.module';
 import { LanguageCatalog } from './worker/ocr/language-catalog';
 import { OutputPoolService } from './worker/output/output-pool.service';
 import { PdfPoolService } from './worker/pdf/pdf-pool.service';

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { AppConfig } from '../config/config';
 import { encodeFailure, decodeFailure } from '../contract/failures';
 import { withJobContext } from '../logging/job-context';
-import { WorkerMetrics } from '../metrics/worker.metrics';
+import { WorkerMetrics } from './metrics/worker.metrics';
 import type { DocumentResult, DocumentSummary, PageResult, PageSummary } from '../contract/results';
 import { downloadBaseName } from '../contract/formats';
 import { OutputPoolService } from './output/output-pool.service';

@@ -2,7 +2,7 @@ import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@ne
 import { rm, writeFile } from 'node:fs/promises';
 import { AppConfig } from '../config/config';
 import { redisOf } from '../config/redis';
-import { HEARTBEAT_INTERVAL_MS } from '../health/heartbeat';
+import { HEARTBEAT_INTERVAL_MS } from '../contract/heartbeat';
 import { DocumentProcessor } from './document.processor';
 import { PageProcessor } from './page.processor';
 

@@ -4,7 +4,7 @@ import { Job, UnrecoverableError } from 'bullmq';
 import { AppConfig } from '../config/config';
 import { encodeFailure } from '../contract/failures';
 import { withJobContext } from '../logging/job-context';
-import { WorkerMetrics } from '../metrics/worker.metrics';
+import { WorkerMetrics } from './metrics/worker.metrics';
 import { LanguageCatalog } from './ocr/language-catalog';
 import { PdfPoolService } from './pdf/pdf-pool.service';
 import { CancellationService } from '../queue/cancellation.service';

@@ -5,8 +5,8 @@
  */
 import { rename, readFile, writeFile } from 'node:fs/promises';
 import type { DocumentResult } from '../../contract/results';
-import { altoDocument } from '../../formats/alto';
-import { hocrDocument, type OutputMeta } from '../../formats/hocr';
+import { altoDocument } from '../formats/alto';
+import { hocrDocument, type OutputMeta } from '../formats/hocr';
 import { searchablePdf } from './searchable-pdf';
 
 /** Where each output of a document goes, as absolute paths. */

@@ -1,0 +1,416 @@
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  Headers,
+  HttpCode,
+  HttpStatus,
+  Param,
+  Post,
+  Query,
+  Req,
+  Res,
+  UploadedFile,
+  UseGuards,
+  UseInterceptors,
+} from '@nestjs/common';
+import { FileInterceptor } from '@nestjs/platform-express';
+import {
+  ApiAcceptedResponse,
+  ApiBearerAuth,
+  ApiExtraModels,
+  ApiHeader,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiParam,
+  ApiProduces,
+  ApiQuery,
+  ApiSecurity,
+  ApiTags,
+  getSchemaPath,
+} from '@nestjs/swagger';
+import type { Request, Response } from 'express';
+import { FORMAT_INFO, PAGE_FORMATS, RESULT_FORMATS, type ResultFormat } from '../../contract/formats';
+import { DEFAULT_IMAGE_WIDTH, MAX_IMAGE_WIDTH } from '../../contract/queues';
+import { ApiError } from '../errors/api-error';
+import { Owner } from '../auth/owner.decorator';
+import { JobLogInterceptor } from '../../logging/job-log.interceptor';
+import { ApiErrors } from '../openapi/error-response.dto';
+import { FullResultDto, JobDto, PageResultDto, UploadDto, UrlJobDto } from './job.dto';
+import { negotiateFormat } from './format-negotiation';
+import type { JobView } from '../../contract/job-view';
+import { JobsService, type JobStatusReply, type StoredOutput, type UploadFields } from './jobs.service';
+import { UploadSizeGuard } from './upload-size.guard';
+import { StorageService } from '../../storage/storage.service';
+import { pipeline } from 'node:stream/promises';
+import { AppConfig } from '../../config/config';
+import { JobEvents } from '../../queue/job-events.service';
+import { JobWatcher } from '../events/job-watcher.service';
+import { streamJobEvents } from '../events/sse';
+import { receiveRawPdf } from './raw-upload';
+import { readUrlRequest } from './json-request';
+
+const POLL_HEADER = {
+  'Retry-After': {
+    description:
+      'Seconds to wait before polling again, from the pages ahead and the pages per minute the workers do now; sent while the job is queued or processing.',
+    schema: { type: 'integer' },
+  },
+};
+const PAGE_NUMBER = ApiParam({
+  name: 'page',
+  description: 'A page number of the uploaded PDF, from 1.',
+  schema: { type: 'integer', minimum: 1 },
+});
+const FILE_HEADERS = {
+  'Content-Disposition': { description: 'A file name made from the uploaded one.', schema: { type: 'string' } },
+  ETag: { description: 'Send it back as `If-None-Match` to get `304` while the output is unchanged.', schema: { type: 'string' } },
+};
+
+/** The OpenAPI content of each format a resource offers. */
+function resultContent(formats: readonly ResultFormat[]) {
+  const schemas: Record<ResultFormat, object> = {
+    json: { $ref: getSchemaPath(formats.includes('pdf') ? FullResultDto : PageResultDto) },
+    txt: {
+      type: 'string',
+      description: 'The text, pages separated by form feeds (`\\f`), lines in reading order, a blank line between paragraphs.',
+    },
+    hocr: {
+      type: 'string',
+      description:
+        'hOCR 1.2 (XHTML): `ocr_page`, `ocr_carea` (a text block), `ocr_par`, `ocr_line`, `ocrx_word` with `bbox` and `x_wconf`.',
+    },
+    alto: { type: 'string', description: 'ALTO 4.4, `MeasurementUnit` pixel: a `TextBlock` per paragraph; `WC` is word confidence.' },
+    pdf: { type: 'string', format: 'binary', description: "The uploaded PDF with an invisible text layer over every OCR'd page." },
+  };
+  return Object.fromEntries(formats.map((f) => [FORMAT_INFO[f].mediaType, { schema: schemas[f] }]));
+}
+
+/** "3" as a page number; anything else names no page. */
+function pageNumber(value: string): number {
+  if (!/^[1-9]\d{0,5}$/.test(value)) throw new ApiError(HttpStatus.NOT_FOUND, 'page_not_found', `"${value}" is not a page number.`);
+  return Number(value);
+}
+
+function imageWidth(value: string | undefined): number {
+  if (value === undefined) return DEFAULT_IMAGE_WIDTH;
+  const width = /^\d{1,5}$/.test(value) ? Number(value) : NaN;
+  if (!(width >= 1 && width <= MAX_IMAGE_WIDTH)) {
+    throw new ApiError(HttpStatus.BAD_REQUEST, 'invalid_option', `"width" must be a whole number of pixels from 1 to ${MAX_IMAGE_WIDTH}.`);
+  }
+  return width;
+}
+
+/**
+ * Streams a stored output, from a folder or a bucket alike: Content-Length, an ETag from
+ * size and modification time, and 304 for a matching If-None-Match. Outputs are private to
+ * their key, so no shared caching.
+ */
+async function sendStored(storage: StorageService, req: Request, res: Response, output: StoredOutput) {
+  const stored = await storage.open(output.key);
+  if (!stored) throw new ApiError(HttpStatus.NOT_FOUND, 'not_found', 'The output is no longer stored.');
+  res.attachment(output.fileName);
+  res.setHeader('Content-Type', output.contentType);
+  res.setHeader('Cache-Control', 'private, no-cache');
+  res.setHeader('ETag', `W/"${stored.size.toString(16)}-${Math.floor(stored.modifiedMs).toString(16)}"`);
+  if (req.fresh) {
+    stored.body.destroy();
+    res.status(304).end();
+    return;
+  }
+  res.setHeader('Content-Length', String(stored.size));
+  await pipeline(stored.body, res).catch((error: NodeJS.ErrnoException) => {
+    // A client that hangs up mid-download is no server error.
+    if (error.code !== 'ERR_STREAM_PREMATURE_CLOSE') throw error;
+  });
+}
+
+const MAX_WAIT_SECONDS = 60;
+const RAW_OPTION = (name: string, description: string, schema: object = { type: 'string' }) =>
+  ApiQuery({ name, required: false, description: `Raw uploads (\`Content-Type: application/pdf\`) only: ${description}`, schema });
+const JOB_ID = ApiParam({ name: 'id', description: 'The job id from `POST /v1/jobs`.', schema: { type: 'string', format: 'uuid' } });
+
+@ApiTags('jobs')
+@ApiBearerAuth()
+@ApiSecurity('apiKey')
+@ApiErrors({ 401: ['unauthorized'], 429: ['rate_limited'], 500: ['internal_error'], 503: ['queue_unavailable'] })
+@Controller('v1/jobs')
+@UseInterceptors(JobLogInterceptor)
+export class JobsController {
+  constructor(
+    private readonly jobs: JobsService,
+    private readonly config: AppConfig,
+    private readonly storage: StorageService,
+    private readonly events: JobEvents,
+    private readonly watcher: JobWatcher,
+  ) {}
+
+  @Post()
+  @HttpCode(202)
+  @UseGuards(UploadSizeGuard)
+  @UseInterceptors(FileInterceptor('file'))
+  @ApiOperation({
+    operationId: 'createJob',
+    summary: 'Upload a PDF to OCR',
+    description:
+      'As `multipart/form-data` (the PDF in the part `file`, options as fields), as the raw body with `Content-Type: application/pdf` (options as query parameters), ' +
+      "or by reference: `application/json` with `url` (https, or `s3://` in the server's bucket) and the options as fields. Same limits and checks every way.",
+    requestBody: {
+      required: true,
+      content: {
+        'multipart/form-data': { schema: { $ref: getSchemaPath(UploadDto) } },
+        'application/pdf': { schema: { type: 'string', format: 'binary' } },
+        'application/json': { schema: { $ref: getSchemaPath(UrlJobDto) } },
+      },
+    },
+  })
+  @ApiExtraModels(UploadDto, UrlJobDto)
+  @ApiHeader({
+    name: 'Idempotency-Key',
+    required: false,
+    description:
+      'Up to 255 visible ASCII characters. Repeating it (with the same API key) with the same file returns the original job (200, `Idempotent-Replayed: true`) instead of making another; with a different file, 422 `idempotency_key_reused`. Remembered until the job expires.',
+  })
+  @RAW_OPTION('languages', 'as the form field.')
+  @RAW_OPTION('pages', 'as the form field.')
+  @RAW_OPTION('ocr', 'as the form field.', { type: 'string', enum: ['auto', 'always', 'never'] })
+  @RAW_OPTION('callbackUrl', 'as the form field.', { type: 'string', format: 'uri' })
+  @RAW_OPTION('retention', 'as the form field.', { type: 'integer', minimum: 1 })
+  @RAW_OPTION('outputUrl', 'as the form field.', { type: 'string', format: 'uri' })
+  @RAW_OPTION('outputFormat', 'as the form field.', { type: 'string', enum: RESULT_FORMATS })
+  @ApiAcceptedResponse({
+    type: JobDto,
+    description: 'Queued. Poll the job at `Location`, long-poll it with `?wait=`, or follow `/v1/jobs/{id}/events`.',
+    headers: { Location: { description: 'The job: `/v1/jobs/{id}`.', schema: { type: 'string' } }, ...POLL_HEADER },
+  })
+  @ApiOkResponse({
+    type: JobDto,
+    description: 'The job an earlier request with the same `Idempotency-Key` and file created.',
+    headers: {
+      Location: { description: 'The job: `/v1/jobs/{id}`.', schema: { type: 'string' } },
+      'Idempotent-Replayed': { description: '`true`.', schema: { type: 'string' } },
+    },
+  })
+  @ApiErrors({
+    400: [
+      'file_missing',
+      'invalid_pages',
+      'unsupported_language',
+      'invalid_option',
+      'invalid_json',
+      'callback_url_not_allowed',
+      'url_not_allowed',
+      'output_url_not_allowed',
+    ],
+    409: ['idempotency_key_in_use'],
+    413: ['file_too_large', 'json_too_large'],
+    415: ['unsupported_media_type'],
+    422: ['pdf_empty', 'url_unavailable', 'idempotency_key_reused'],
+    429: ['rate_limited', 'quota_exceeded'],
+    503: ['queue_unavailable', 'queue_full'],
+  })
+  async create(
+    @UploadedFile() uploaded: Express.Multer.File | undefined,
+    @Body() body: UploadFields | undefined,
+    @Query() query: UploadFields,
+    @Headers('idempotency-key') idempotencyKey: string | undefined,
+    @Owner() owner: string | null,
+    @Req() req: Request,
+    @Res({ passthrough: true }) res: Response,
+  ) {
+    const type = req.headers['content-type'] ?? '';
+    let created;
+    if (!uploaded && /^application\/json\s*(;|$)/i.test(type)) {
+      const { url, fields } = await readUrlRequest(req);
+      created = await this.jobs.create({ url }, fields, owner, idempotencyKey);
+    } else {
+      const raw = !uploaded && /^application\/pdf\s*(;|$)/i.test(type);
+      const file = raw ? await receiveRawPdf(req, this.storage.incomingDir, this.config.maxUploadBytes) : uploaded;
+      created = await this.jobs.create({ file }, (raw ? query : body) ?? {}, owner, idempotencyKey);
+    }
+    res.setHeader('Location', `/v1/jobs/${created.view.id}`);
+    if (created.replayed) res.status(200).setHeader('Idempotent-Replayed', 'true');
+    if (created.retryAfter) res.setHeader('Retry-After', String(created.retryAfter));
+    return created.view;
+  }
+
+  @Get(':id')
+  @ApiOperation({ operationId: 'getJob', summary: 'Status, progress and the text of each page finished so far' })
+  @JOB_ID
+  @ApiQuery({
+    name: 'wait',
+    required: false,
+    description: `Long poll: answer as soon as the job changes (a status, a finished page), or after this many seconds (at most ${MAX_WAIT_SECONDS}).`,
+    schema: { type: 'integer', minimum: 0, maximum: MAX_WAIT_SECONDS },
+  })
+  @ApiOkResponse({ type: JobDto, headers: POLL_HEADER })
+  @ApiErrors({ 400: ['invalid_option'], 404: ['job_not_found'] })
+  async find(
+    @Param('id') id: string,
+    @Query('wait') wait: string | undefined,
+    @Owner() owner: string | null,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<JobView> {
+    let reply: JobStatusReply;
+    if (wait === undefined) reply = await this.jobs.status(id, owner);
+    else {
+      if (!/^\d{1,3}$/.test(wait) || Number(wait) > MAX_WAIT_SECONDS) {
+        throw new ApiError(
+          HttpStatus.BAD_REQUEST,
+          'invalid_option',
+          `"wait" must be a whole number of seconds from 0 to ${MAX_WAIT_SECONDS}.`,
+        );
+      }
+      reply = await this.jobs.waitForChange(id, owner, Number(wait));
+    }
+    if (reply.retryAfter) res.setHeader('Retry-After', String(reply.retryAfter));
+    return reply.view;
+  }
+
+  @Get(':id/events')
+  @ApiOperation({
+    operationId: 'getJobEvents',
+    summary: 'Live progress as Server-Sent Events',
+    description:
+      'Event `status` (`{ jobId, status, pagesTotal, pagesDone, error }`) when the job is queued, starts, completes, fails or is cancelled; event `page` (`{ jobId, page, source }`) as each page finishes. Every event has an `id`: reconnect with `Last-Event-ID` to get only what came after it. The stream ends after the final status. Works across API replicas.',
+  })
+  @JOB_ID
+  @ApiHeader({ name: 'Last-Event-ID', required: false, description: 'Resume after this event.' })
+  @ApiProduces('text/event-stream')
+  @ApiOkResponse({
+    content: { 'text/event-stream': { schema: { type: 'string', description: 'A stream of `status` and `page` events.' } } },
+  })
+  @ApiErrors({ 404: ['job_not_found'] })
+  async stream(@Param('id') id: string, @Owner() owner: string | null, @Req() req: Request, @Res() res: Response) {
+    const view = await this.jobs.find(id, owner);
+    await streamJobEvents(req, res, view, this.events, this.watcher);
+  }
+
+  @Post(':id/cancel')
+  @HttpCode(200)
+  @ApiOperation({
+    operationId: 'cancelJob',
+    summary: 'Stop a queued or running job, keeping the pages it finished',
+    description:
+      'Queued pages are removed and pages being read are discarded when they finish. The job reads as `cancelled`, with the pages finished before in `result` (`partial: true`), until it expires. Cancelling a cancelled job changes nothing.',
+  })
+  @JOB_ID
+  @ApiOkResponse({ type: JobDto })
+  @ApiErrors({ 404: ['job_not_found'], 409: ['job_finished'] })
+  async cancel(@Param('id') id: string, @Owner() owner: string | null): Promise<JobView> {
+    return this.jobs.cancel(id, owner);
+  }
+
+  @Get(':id/result')
+  @ApiOperation({
+    operationId: 'getJobResult',
+    summary: 'The result in one format: JSON (lines, words, boxes), text, hOCR, ALTO or the searchable PDF',
+    description:
+      'Chosen by `format`, or else by `Accept`. Each format is made once, when the job completes, and streamed from storage ' +
+      'with `Content-Length` and `ETag` (send `If-None-Match` for a `304`). `Content-Disposition` names the file after the upload.',
+  })
+  @JOB_ID
+  @ApiQuery({
+    name: 'format',
+    required: false,
+    enum: RESULT_FORMATS,
+    description:
+      '`json` (default), `txt` (pages separated by form feeds), `hocr` (XHTML), `alto` (ALTO 4.4 XML) or `pdf` (the upload with an invisible text layer). ' +
+      'Without it, `Accept` decides: `application/json`, `text/plain`, `text/vnd.hocr+html` or `text/html`, `application/alto+xml` or `application/xml`, `application/pdf`.',
+  })
+  @ApiExtraModels(FullResultDto)
+  @ApiOkResponse({ headers: FILE_HEADERS, content: resultContent(RESULT_FORMATS) })
+  @ApiErrors({
+    404: ['job_not_found'],
+    406: ['format_not_supported'],
+    409: ['job_not_finished'],
+    422: ['format_unavailable'],
+  })
+  async result(
+    @Param('id') id: string,
+    @Query('format') format: string | undefined,
+    @Req() req: Request,
+    @Owner() owner: string | null,
+    @Res() res: Response,
+  ) {
+    const chosen = negotiateFormat(RESULT_FORMATS, format, req);
+    await sendStored(this.storage, req, res, await this.jobs.output(id, chosen, owner));
+  }
+
+  @Get(':id/pages/:page')
+  @ApiOperation({
+    operationId: 'getJobPage',
+    summary: 'One page of the result: its JSON (lines, words, boxes), text, hOCR or ALTO',
+    description: 'Like `/result`, for one page; `page` is the page number in the uploaded PDF.',
+  })
+  @JOB_ID
+  @PAGE_NUMBER
+  @ApiQuery({ name: 'format', required: false, enum: PAGE_FORMATS, description: 'As for `/result`, without `pdf`.' })
+  @ApiExtraModels(PageResultDto)
+  @ApiOkResponse({ headers: FILE_HEADERS, content: resultContent(PAGE_FORMATS) })
+  @ApiErrors({
+    404: ['job_not_found', 'page_not_found'],
+    406: ['format_not_supported'],
+    409: ['job_not_finished'],
+    422: ['format_unavailable'],
+  })
+  async page(
+    @Param('id') id: string,
+    @Param('page') page: string,
+    @Query('format') format: string | undefined,
+    @Req() req: Request,
+    @Owner() owner: string | null,
+    @Res() res: Response,
+  ) {
+    const chosen = negotiateFormat(PAGE_FORMATS, format, req);
+    await sendStored(this.storage, req, res, await this.jobs.pageOutput(id, pageNumber(page), chosen, owner));
+  }
+
+  @Get(':id/pages/:page/image')
+  @ApiOperation({
+    operationId: 'getJobPageImage',
+    summary: 'One page as a PNG, to show with the word boxes over it',
+    description:
+      'The page as displayed (its /Rotate applied), `width` pixels wide: word boxes, in points from the top-left corner, ' +
+      'scale by `width / page.width`. Rendered by a worker the first time it is asked for (the request waits up to 30 s), ' +
+      'then kept with the job and streamed with `ETag`.',
+  })
+  @JOB_ID
+  @PAGE_NUMBER
+  @ApiQuery({
+    name: 'width',
+    required: false,
+    schema: { type: 'integer', minimum: 1, maximum: MAX_IMAGE_WIDTH, default: DEFAULT_IMAGE_WIDTH },
+    description: `Width in pixels, at most ${MAX_IMAGE_WIDTH}; the height follows the page's proportions.`,
+  })
+  @ApiOkResponse({ headers: FILE_HEADERS, content: { 'image/png': { schema: { type: 'string', format: 'binary' } } } })
+  @ApiErrors({
+    400: ['invalid_option'],
+    404: ['job_not_found', 'page_not_found'],
+    409: ['job_not_finished'],
+    422: ['page_too_large', 'pdf_invalid'],
+    503: ['image_pending'],
+  })
+  async pageImage(
+    @Param('id') id: string,
+    @Param('page') page: string,
+    @Query('width') width: string | undefined,
+    @Owner() owner: string | null,
+    @Req() req: Request,
+    @Res() res: Response,
+  ) {
+    await sendStored(this.storage, req, res, await this.jobs.pageImage(id, pageNumber(page), imageWidth(width), owner));
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  @ApiOperation({ operationId: 'deleteJob', summary: 'Cancel a job and delete its files' })
+  @JOB_ID
+  @ApiNoContentResponse({ description: 'Cancelled (if it was still running) and its files deleted, finished pages too.' })
+  @ApiErrors({ 404: ['job_not_found'] })
+  async remove(@Param('id') id: string, @Owner() owner: string | null) {
+    await this.jobs.remove(id, owner);
+  }
+}
