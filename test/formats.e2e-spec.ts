@@ -1,6 +1,6 @@
 /**
  * The outputs other tools read, checked with those tools: poppler (pdfinfo, pdftotext,
- * pdftoppm), qpdf and xmllint, against the ALTO 4.4 schema in ../shared/schemas.
+ * pdftoppm), qpdf and xmllint, against the ALTO 4.4 schema committed in test/schemas.
  */
 import { createCanvas, loadImage } from '@napi-rs/canvas';
 import { spawnSync } from 'node:child_process';
@@ -19,7 +19,15 @@ import {
 } from './fixtures';
 import { Stack, startStack, upload, waitForJob } from './harness';
 
-const SCHEMAS = join(__dirname, '..', '..', 'shared', 'schemas');
+const SCHEMAS = join(__dirname, 'schemas');
+
+/** xmllint's verdict on an ALTO document; the schema is committed, so its absence fails. */
+function validateAlto(alto: string) {
+  expect(existsSync(join(SCHEMAS, 'alto-4-4.xsd'))).toBe(true);
+  return tool('xmllint', ['--noout', '--nonet', '--schema', join(SCHEMAS, 'alto-4-4.xsd')], alto, {
+    XML_CATALOG_FILES: join(SCHEMAS, 'catalog.xml'),
+  });
+}
 
 interface Box {
   x0: number;
@@ -247,13 +255,7 @@ describe('result formats: searchable PDF, hOCR, ALTO, text, per page', () => {
     for (const wc of confidences) expect(wc >= 0 && wc <= 1).toBe(true);
     expect(alto).toContain('CONTENT="Ελληνικό"');
 
-    if (!existsSync(join(SCHEMAS, 'alto-4-4.xsd'))) {
-      console.warn(`Skipping ALTO schema validation: ${SCHEMAS} is absent (it holds alto-4-4.xsd and its catalog).`);
-      return;
-    }
-    const valid = tool('xmllint', ['--noout', '--nonet', '--schema', join(SCHEMAS, 'alto-4-4.xsd')], alto, {
-      XML_CATALOG_FILES: join(SCHEMAS, 'catalog.xml'),
-    });
+    const valid = validateAlto(alto);
     expect(valid.stderr.trim()).toMatch(/ validates$/);
     expect(valid.status).toBe(0);
   });
@@ -316,12 +318,7 @@ describe('result formats: searchable PDF, hOCR, ALTO, text, per page', () => {
 
     const alto = (await get(`${stack.baseUrl}/v1/jobs/${id}/pages/2?format=alto`)).body.toString('utf8');
     expect(alto.match(/<Page /g)).toHaveLength(1);
-    if (existsSync(join(SCHEMAS, 'alto-4-4.xsd'))) {
-      const valid = tool('xmllint', ['--noout', '--nonet', '--schema', join(SCHEMAS, 'alto-4-4.xsd')], alto, {
-        XML_CATALOG_FILES: join(SCHEMAS, 'catalog.xml'),
-      });
-      expect(valid.status).toBe(0);
-    }
+    expect(validateAlto(alto).status).toBe(0);
 
     expect((await fetch(`${stack.baseUrl}/v1/jobs/${id}/pages/2?format=pdf`)).status).toBe(406);
     for (const missing of ['5', '0', 'x']) {
