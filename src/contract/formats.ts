@@ -9,6 +9,10 @@ export type ResultFormat = (typeof RESULT_FORMATS)[number];
 export const PAGE_FORMATS = ['json', 'txt', 'hocr', 'alto'] as const;
 export type PageFormat = (typeof PAGE_FORMATS)[number];
 
+/** What the worker writes from the JSON result, for the document and for each page; the PDF is written on its own. */
+export type TextFormat = Exclude<PageFormat, 'json'>;
+export const TEXT_FORMATS = PAGE_FORMATS.filter((f): f is TextFormat => f !== 'json');
+
 interface FormatInfo {
   /** The Content-Type sent, and the other media types an `Accept` header may name it by. */
   mediaType: string;

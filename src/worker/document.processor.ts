@@ -8,7 +8,7 @@ import { encodeFailure, decodeFailure } from '../contract/failures';
 import { withJobContext } from '../logging/job-context';
 import { WorkerMetrics } from './metrics/worker.metrics';
 import type { DocumentResult, DocumentSummary, PageResult, PageSummary } from '../contract/results';
-import { downloadBaseName } from '../contract/formats';
+import { downloadBaseName, TEXT_FORMATS, type TextFormat } from '../contract/formats';
 import { OutputPoolService } from './output/output-pool.service';
 import { documentConcurrency, PdfPoolService } from './pdf/pdf-pool.service';
 import { CancellationService } from '../queue/cancellation.service';
@@ -275,12 +275,8 @@ export class DocumentProcessor extends WorkerHost implements OnApplicationBootst
       written.set(key, path);
       return path;
     };
-    const formats = ['txt', 'hocr', 'alto'] as const;
-    const targets = async (key: (format: (typeof formats)[number]) => string) =>
-      Object.fromEntries(await Promise.all(formats.map(async (f) => [f, await target(key(f))]))) as Record<
-        (typeof formats)[number],
-        string
-      >;
+    const targets = async (key: (format: TextFormat) => string) =>
+      Object.fromEntries(await Promise.all(TEXT_FORMATS.map(async (f) => [f, await target(key(f))]))) as Record<TextFormat, string>;
     const result = await storage.localFile(storage.resultKey(id));
     try {
       const pageTargets = Object.fromEntries(

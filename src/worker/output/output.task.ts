@@ -4,7 +4,8 @@
  * not hold up the worker's event loop (BullMQ renews its locks there).
  */
 import { rename, readFile, writeFile } from 'node:fs/promises';
-import type { DocumentResult } from '../../contract/results';
+import { TEXT_FORMATS, type TextFormat } from '../../contract/formats';
+import type { DocumentResult, PageResult } from '../../contract/results';
 import { altoDocument } from '../formats/alto';
 import { hocrDocument, type OutputMeta } from '../formats/hocr';
 import { searchablePdf } from './searchable-pdf';
@@ -14,10 +15,17 @@ export interface TextOutputsTask {
   result: string;
   meta: OutputMeta;
   software: { name: string; version: string };
-  document: { txt: string; hocr: string; alto: string };
+  document: Record<TextFormat, string>;
   /** Per page number. */
-  pages: Record<number, { txt: string; hocr: string; alto: string }>;
+  pages: Record<number, Record<TextFormat, string>>;
 }
+
+/** One builder per format of the contract's list: a format added there fails to compile until it has one here. */
+const BUILDERS: Record<TextFormat, (pages: PageResult[], text: string, task: TextOutputsTask) => string | Iterable<string>> = {
+  txt: (_pages, text) => text,
+  hocr: (pages, _text, task) => hocrDocument(pages, task.meta),
+  alto: (pages, _text, task) => altoDocument(pages, task.meta, task.software),
+};
 
 export interface PdfOutputTask {
   result: string;
@@ -43,13 +51,9 @@ export async function writeTextOutputs(task: TextOutputsTask): Promise<void> {
   for (const page of result.pages) {
     const target = task.pages[page.page];
     if (!target) continue;
-    await put(target.txt, page.text);
-    await put(target.hocr, hocrDocument([page], task.meta));
-    await put(target.alto, altoDocument([page], task.meta, task.software));
+    for (const format of TEXT_FORMATS) await put(target[format], BUILDERS[format]([page], page.text, task));
   }
-  await put(task.document.txt, result.text);
-  await put(task.document.hocr, hocrDocument(result.pages, task.meta));
-  await put(task.document.alto, altoDocument(result.pages, task.meta, task.software));
+  for (const format of TEXT_FORMATS) await put(task.document[format], BUILDERS[format](result.pages, result.text, task));
 }
 
 /** The searchable PDF, or why it could not be made (the other outputs do not depend on it). */
