@@ -1,5 +1,5 @@
 import type { Line, ReadMethod } from '../../contract/results';
-import { pageConfidence, PageRead } from './ocr-result';
+import { alphanumericCount, pageConfidence, PageRead } from './ocr-result';
 
 /** Tesseract's `thresholding_method`: its global Otsu threshold, or Sauvola's local one. */
 export type Thresholding = 'otsu' | 'sauvola';
@@ -31,7 +31,7 @@ export const READ_POLICY: ReadPolicy = { first: 'otsu', second: 'sauvola', secon
 export function expectedCharacters(lines: Line[]): number {
   let n = 0;
   for (const word of lines.flatMap((l) => l.words)) {
-    n += ((word.text.match(/[\p{L}\p{N}]/gu)?.length ?? 0) * (word.confidence ?? 0)) / 100;
+    n += (alphanumericCount(word.text) * (word.confidence ?? 0)) / 100;
   }
   return n;
 }

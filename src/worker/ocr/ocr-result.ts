@@ -94,7 +94,9 @@ export function linesFromBlocks(blocks: TessBlock[] | null, scale: number, turn?
   return readBlocks(blocks, scale, turn).lines;
 }
 
-const alphanumerics = (lines: Line[]) => lines.reduce((n, l) => n + (l.text.match(/[\p{L}\p{N}]/gu)?.length ?? 0), 0);
+/** Letters and digits in `text`, of any script: what the page's readings are compared by. */
+export const alphanumericCount = (text: string) => text.match(/[\p{L}\p{N}]/gu)?.length ?? 0;
+const alphanumerics = (lines: Line[]) => lines.reduce((n, l) => n + alphanumericCount(l.text), 0);
 
 /**
  * Marks, stains and scanner edges come back as lines of symbols Tesseract itself doubts. A
