@@ -5,6 +5,7 @@ import { WorkerMetricsModule } from './worker/metrics/worker-metrics.module';
 import { LanguageCatalog } from './worker/ocr/language-catalog';
 import { OutputPoolService } from './worker/output/output-pool.service';
 import { PdfPoolService } from './worker/pdf/pdf-pool.service';
+import { DocumentExpiry } from './queue/document-expiry.service';
 import { QueueModule } from './queue/queue.module';
 import { StorageModule } from './storage/storage.module';
 import { DocumentProcessor } from './worker/document.processor';
@@ -31,6 +32,7 @@ import { WebhooksModule } from './webhooks/webhooks.module';
     ImageProcessor,
     WebhookProcessor,
     StorageSweeper,
+    DocumentExpiry,
     EventLoopMonitor,
     HeartbeatService,
     LocalCopiesListener,

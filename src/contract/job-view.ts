@@ -17,7 +17,7 @@ export interface CancelledDocument {
   /** The pages the job was to read, so that its finished ones stay readable. */
   pageNumbers?: number[];
   retention?: number;
-  callbackUrl?: string;
+  callbackUrl?: string | null;
   /** The job had an outputUrl, which now gets nothing. */
   outputFormat?: ResultFormat;
   /** Set by DELETE: the files are gone. */

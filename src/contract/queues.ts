@@ -1,6 +1,7 @@
 import { InjectQueue } from '@nestjs/bullmq';
 import type { JobsOptions, Queue } from 'bullmq';
 import type { ResultFormat } from './formats';
+import type { JobOptions, OcrMode } from './job-options';
 
 /** Queue and job names shared by the API and the worker. */
 export const DOCUMENTS_QUEUE = 'documents';
@@ -18,16 +19,10 @@ export const WEBHOOK_JOB = 'webhook';
 /** A finished document's output, PUT to the job's outputUrl; it goes on the webhooks queue, before the webhook. */
 export const OUTPUT_JOB = 'output';
 
-export const OCR_MODES = ['auto', 'always', 'never'] as const;
-export type OcrMode = (typeof OCR_MODES)[number];
-
-export interface DocumentJobData {
+/** A document job: the options it was accepted with (see job-options.ts for jobs queued by older versions). */
+export interface DocumentJobData extends JobOptions {
   /** Relative storage key of the uploaded PDF. */
   uploadKey: string;
-  languages: string;
-  /** Page selection as the client sent it ("1-3,7"), or null for all pages. */
-  pages: string | null;
-  ocr: OcrMode;
   /** Set once the document has been inspected and its page jobs enqueued. */
   pagesTotal?: number;
   pageNumbers?: number[];
@@ -37,13 +32,6 @@ export interface DocumentJobData {
   owner?: string;
   /** The upload's file name, cleaned (see downloadBaseName), for the names of its outputs. */
   fileName?: string;
-  /** Seconds the job and its files are kept once it has finished. */
-  retention?: number;
-  /** Where the final status is POSTed; checked at upload and again at each delivery. */
-  callbackUrl?: string;
-  /** Where the output in `outputFormat` is PUT once the job completes (a presigned URL, say); never shown back. */
-  outputUrl?: string;
-  outputFormat?: ResultFormat;
 }
 
 /** What a finished document job returns; the result itself goes to storage. */
@@ -55,7 +43,8 @@ export interface PageJobData {
   documentId: string;
   uploadKey: string;
   page: number;
-  languages: string;
+  /** A list; a `+`-joined string in page jobs queued by older versions. */
+  languages: string[] | string;
   ocr: OcrMode;
 }
 
@@ -164,12 +153,17 @@ export function webhookJobOptions(attempts: number, backoffMs: number): JobsOpti
  */
 export const pagePriority = (index: number) => Math.min(index + 1, 2_097_152);
 
-export function documentJobOptions(attempts: number, ttlSeconds: number): JobsOptions {
+/**
+ * BullMQ applies the age of a finishing job to every finished job of its queue, so a job's own
+ * retention cannot go here: documents are kept for the longest retention allowed, and each
+ * one's own is enforced by DocumentExpiry (queue/document-expiry.service.ts).
+ */
+export function documentJobOptions(attempts: number, maxRetentionSeconds: number): JobsOptions {
   return {
     attempts,
     backoff: { type: 'exponential', delay: 2000 },
-    removeOnComplete: { age: ttlSeconds },
-    removeOnFail: { age: ttlSeconds },
+    removeOnComplete: { age: maxRetentionSeconds },
+    removeOnFail: { age: maxRetentionSeconds },
   };
 }
 

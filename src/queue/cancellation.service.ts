@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { AppConfig } from '../config/config';
 import { redisOf } from '../config/redis';
+import { retentionOf } from '../contract/job-options';
 import type { CancelledDocument } from '../contract/job-view';
 import { type DocumentsQueue, InjectDocumentsQueue } from '../contract/queues';
 
@@ -22,7 +23,7 @@ export class CancellationService {
   async cancel(documentId: string, record: CancelledDocument) {
     const client = await redisOf(this.documents);
     // Kept as long as the job's files: its finished pages stay readable.
-    await client.set(this.key(documentId), JSON.stringify(record), 'EX', record.retention ?? this.config.resultTtlSeconds);
+    await client.set(this.key(documentId), JSON.stringify(record), 'EX', retentionOf(record, this.config));
   }
 
   async find(documentId: string): Promise<CancelledDocument | null> {

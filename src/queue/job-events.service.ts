@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { AppConfig } from '../config/config';
 import { redisOf } from '../config/redis';
 import { FINAL_STATUSES, type JobEvent, jobEventsChannel, jobEventsKey } from '../contract/events';
+import { retentionOf } from '../contract/job-options';
 import { type DocumentsQueue, InjectDocumentsQueue } from '../contract/queues';
 
 export interface StoredEvent {
@@ -28,7 +29,7 @@ export class JobEvents {
   async emit(documentId: string, event: JobEvent, retentionSeconds?: number) {
     const key = jobEventsKey(this.config.queuePrefix, documentId);
     const final = event.type === 'status' && FINAL_STATUSES.includes(event.status);
-    const ttl = final ? (retentionSeconds ?? this.config.resultTtlSeconds) : RUNNING_TTL_SECONDS;
+    const ttl = final ? retentionOf({ retention: retentionSeconds }, this.config) : RUNNING_TTL_SECONDS;
     const client = await redisOf(this.documents);
     await client
       .multi()

@@ -38,7 +38,7 @@ export class QueueModule {
       {
         name: DOCUMENTS_QUEUE,
         inject: [AppConfig],
-        useFactory: (config: AppConfig) => ({ defaultJobOptions: documentJobOptions(config.jobAttempts, config.resultTtlSeconds) }),
+        useFactory: (config: AppConfig) => ({ defaultJobOptions: documentJobOptions(config.jobAttempts, config.maxRetentionSeconds) }),
       },
       {
         name: PAGES_QUEUE,

@@ -37,7 +37,7 @@ export class WebhooksService {
     private readonly config: AppConfig,
   ) {}
 
-  async enqueue(view: JobView, url: string | undefined, retention: number) {
+  async enqueue(view: JobView, url: string | null | undefined, retention: number) {
     if (!url || (view.status !== 'completed' && view.status !== 'failed' && view.status !== 'cancelled')) return;
     const eventId = webhookJobId(view.id, view.status);
     const data: WebhookJobData = { documentId: view.id, eventId, event: view.status, url, body: JSON.stringify(view), retention };
@@ -45,7 +45,7 @@ export class WebhooksService {
   }
 
   /** The completed job's output to its outputUrl, then (by the processor) its webhook. */
-  async enqueueOutput(view: JobView, target: { url: string; format: ResultFormat; callbackUrl?: string }, retention: number) {
+  async enqueueOutput(view: JobView, target: { url: string; format: ResultFormat; callbackUrl: string | null }, retention: number) {
     const data: OutputJobData = {
       documentId: view.id,
       url: target.url,

@@ -14,6 +14,7 @@ import { documentConcurrency, PdfPoolService } from './pdf/pdf-pool.service';
 import { CancellationService } from '../queue/cancellation.service';
 import { PageSelectionError, selectPages } from '../contract/page-selection';
 import { jobView, type JobView, partialResult, unsentOutput } from '../contract/job-view';
+import { queuedOptions } from '../contract/job-options';
 import { JobEvents } from '../queue/job-events.service';
 import { WebhooksService } from '../webhooks/webhooks.service';
 import {
@@ -72,6 +73,7 @@ export class DocumentProcessor extends WorkerHost implements OnApplicationBootst
   }
 
   async process(job: Job<DocumentJobData>, token?: string) {
+    this.upgrade(job);
     return withJobContext({ jobId: job.id! }, async () => {
       try {
         return await this.run(job, token);
@@ -80,6 +82,11 @@ export class DocumentProcessor extends WorkerHost implements OnApplicationBootst
         throw error;
       }
     });
+  }
+
+  /** The job's options in today's shape, also for a job queued by an older version. */
+  private upgrade(job: Job<DocumentJobData>) {
+    job.data = queuedOptions(job.data, this.config);
   }
 
   /** A failure BullMQ will not retry, of a job this service made, that nobody else announces. */
@@ -100,7 +107,7 @@ export class DocumentProcessor extends WorkerHost implements OnApplicationBootst
     if (!job.data.callbackUrl) return;
     try {
       const view = await this.finalView(job, 'failed', reason);
-      await this.webhooks.enqueue(view, job.data.callbackUrl, job.data.retention ?? this.config.resultTtlSeconds);
+      await this.webhooks.enqueue(view, job.data.callbackUrl, job.data.retention);
     } catch (error) {
       this.logger.error(`Could not queue the webhook of failed document ${job.id}: ${error}`);
     }
@@ -133,6 +140,7 @@ export class DocumentProcessor extends WorkerHost implements OnApplicationBootst
 
   @OnWorkerEvent('failed')
   onFailed(job: Job<DocumentJobData> | undefined, error: Error) {
+    if (job) this.upgrade(job);
     withJobContext({ jobId: job?.id ?? '' }, () => this.logger.warn(`Document ${job?.id} failed: ${error.message}`));
     const final = job && (error instanceof UnrecoverableError || job.attemptsMade >= (job.opts.attempts ?? 1));
     // A cancelled job was announced by the API that cancelled it.
@@ -141,6 +149,7 @@ export class DocumentProcessor extends WorkerHost implements OnApplicationBootst
 
   @OnWorkerEvent('completed')
   onCompleted(job: Job<DocumentJobData>) {
+    this.upgrade(job);
     const ms = Date.now() - (job.data.startedAt ?? job.timestamp);
     this.metrics.documentDone(ms);
     withJobContext({ jobId: job.id! }, () => this.logger.log(`Document ${job.id} completed: ${job.data.pagesTotal} pages in ${ms} ms`));
@@ -159,9 +168,8 @@ export class DocumentProcessor extends WorkerHost implements OnApplicationBootst
    * The deliveries wait until the completion is recorded (see WebhookProcessor).
    */
   private async queueDeliveries(job: Job<DocumentJobData>) {
-    const { outputUrl, outputFormat = 'pdf', callbackUrl } = job.data;
+    const { outputUrl, outputFormat, callbackUrl, retention } = job.data;
     if (!outputUrl && !callbackUrl) return;
-    const retention = job.data.retention ?? this.config.resultTtlSeconds;
     const view = await this.finalView(job, 'completed');
     if (outputUrl) {
       view.output = unsentOutput(outputFormat, 'pending');
@@ -185,14 +193,14 @@ export class DocumentProcessor extends WorkerHost implements OnApplicationBootst
     }
     const pages = await this.storage.finishedPages(id);
     const view = jobView(ended, state, pages.length, pages.length ? partialResult(pages) : null);
-    if (job.data.outputUrl) view.output = unsentOutput(job.data.outputFormat ?? 'pdf', 'skipped');
+    if (job.data.outputUrl) view.output = unsentOutput(job.data.outputFormat, 'skipped');
     return view;
   }
 
   /** The final status to the job's event stream, once BullMQ has recorded it; and a failure's webhook. */
   private async announce(job: Job<DocumentJobData>, state: 'completed' | 'failed') {
     const id = job.id!;
-    const retention = job.data.retention ?? this.config.resultTtlSeconds;
+    const { retention } = job.data;
     try {
       const view = await this.finalView(job, state);
       const { pagesTotal, pagesDone } = view.progress;

@@ -2,6 +2,7 @@ import { OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
 import { Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { Job, UnrecoverableError } from 'bullmq';
 import { AppConfig } from '../config/config';
+import { languageCodes } from '../contract/job-options';
 import { encodeFailure } from '../contract/failures';
 import { withJobContext } from '../logging/job-context';
 import { WorkerMetrics } from './metrics/worker.metrics';
@@ -54,7 +55,8 @@ export class PageProcessor extends WorkerHost implements OnApplicationBootstrap,
     }
     await this.stopIfCancelled(documentId);
     // The API checks languages against the live workers, or accepts any while none is up.
-    const missing = this.catalog.missing(job.data.languages);
+    const languages = typeof job.data.languages === 'string' ? languageCodes(job.data.languages) : job.data.languages;
+    const missing = this.catalog.missing(languages);
     if (missing.length) {
       const installed = [...this.catalog.models.keys()].sort().join(', ');
       throw new UnrecoverableError(
@@ -65,7 +67,7 @@ export class PageProcessor extends WorkerHost implements OnApplicationBootstrap,
     const outcome = await this.pdf.processPage({
       path: await this.storage.localFile(job.data.uploadKey),
       page,
-      languages: job.data.languages,
+      languages: languages.join('+'),
       ocr: job.data.ocr,
     });
     if (!outcome.ok) {

@@ -3,10 +3,11 @@ import { AppConfig } from '../config/config';
 import { type DocumentsQueue, InjectDocumentsQueue } from '../contract/queues';
 import { StorageService } from '../storage/storage.service';
 import { CancellationService } from '../queue/cancellation.service';
+import { DocumentExpiry } from '../queue/document-expiry.service';
 
 const MIN_AGE_MS = 60_000;
 
-/** Deletes the files of documents that have outlived their retention (RESULT_TTL_SECONDS unless the job set one). */
+/** Ends documents that have outlived their own retention (see DocumentExpiry), and files no job owns. */
 @Injectable()
 export class StorageSweeper implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(StorageSweeper.name);
@@ -17,6 +18,7 @@ export class StorageSweeper implements OnApplicationBootstrap, OnApplicationShut
     private readonly storage: StorageService,
     @InjectDocumentsQueue() private readonly documents: DocumentsQueue,
     private readonly cancellations: CancellationService,
+    private readonly expiry: DocumentExpiry,
   ) {}
 
   onApplicationBootstrap() {
@@ -33,12 +35,12 @@ export class StorageSweeper implements OnApplicationBootstrap, OnApplicationShut
     // Younger files may belong to an upload whose job is being queued right now.
     for (const id of await this.storage.documentsOlderThan(MIN_AGE_MS, this.config.resultTtlSeconds * 1000)) {
       const job = await this.documents.getJob(id);
-      const retentionMs = (job?.data.retention ?? this.config.resultTtlSeconds) * 1000;
-      // A cancelled job's record lives as long as its finished pages may be read.
-      const expired = job
-        ? job.finishedOn !== undefined && job.finishedOn + retentionMs < Date.now()
-        : !(await this.cancellations.isCancelled(id));
-      if (expired) await this.storage.removeDocument(id);
+      if (job) {
+        if (this.expiry.isExpired(job)) await this.expiry.expire(id);
+        // A cancelled job's record lives as long as its finished pages may be read.
+      } else if (!(await this.cancellations.isCancelled(id))) {
+        await this.storage.removeDocument(id);
+      }
     }
   }
 }

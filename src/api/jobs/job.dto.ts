@@ -17,7 +17,7 @@ import type {
   RotationMethod,
   Word,
 } from '../../contract/results';
-import { OCR_MODES, type OcrMode } from '../../contract/queues';
+import { OCR_MODES, type OcrMode } from '../../contract/job-options';
 import type { DeliveryAttempts, JobStatus, JobView, OutputStatus, WebhookStatus } from '../../contract/job-view';
 import { RESULT_FORMATS, type ResultFormat } from '../../contract/formats';
 

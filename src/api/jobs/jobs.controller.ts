@@ -32,19 +32,22 @@ import {
   getSchemaPath,
 } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
-import { FORMAT_INFO, PAGE_FORMATS, RESULT_FORMATS, type ResultFormat } from '../../contract/formats';
+import { PAGE_FORMATS, RESULT_FORMATS } from '../../contract/formats';
+import { JOB_OPTION_NAMES, type JobOptionName, OCR_MODES } from '../../contract/job-options';
 import { DEFAULT_IMAGE_WIDTH, MAX_IMAGE_WIDTH } from '../../contract/queues';
 import { ApiError } from '../errors/api-error';
 import { Owner } from '../auth/owner.decorator';
 import { JobLogInterceptor } from '../../logging/job-log.interceptor';
 import { ApiErrors } from '../openapi/error-response.dto';
 import { FullResultDto, JobDto, PageResultDto, UploadDto, UrlJobDto } from './job.dto';
+import { imageWidth, pageNumber, resultContent, sendStored } from './stored-output';
 import { negotiateFormat } from './format-negotiation';
 import type { JobView } from '../../contract/job-view';
-import { JobsService, type JobStatusReply, type StoredOutput, type UploadFields } from './jobs.service';
+import { JobLifecycle } from './job-lifecycle.service';
+import { JobReader, type JobStatusReply } from './job-reader.service';
+import { JobSubmission, type RequestOptions } from './job-submission.service';
 import { UploadSizeGuard } from './upload-size.guard';
 import { StorageService } from '../../storage/storage.service';
-import { pipeline } from 'node:stream/promises';
 import { AppConfig } from '../../config/config';
 import { JobEvents } from '../../queue/job-events.service';
 import { JobWatcher } from '../events/job-watcher.service';
@@ -69,67 +72,30 @@ const FILE_HEADERS = {
   ETag: { description: 'Send it back as `If-None-Match` to get `304` while the output is unchanged.', schema: { type: 'string' } },
 };
 
-/** The OpenAPI content of each format a resource offers. */
-function resultContent(formats: readonly ResultFormat[]) {
-  const schemas: Record<ResultFormat, object> = {
-    json: { $ref: getSchemaPath(formats.includes('pdf') ? FullResultDto : PageResultDto) },
-    txt: {
-      type: 'string',
-      description: 'The text, pages separated by form feeds (`\\f`), lines in reading order, a blank line between paragraphs.',
-    },
-    hocr: {
-      type: 'string',
-      description:
-        'hOCR 1.2 (XHTML): `ocr_page`, `ocr_carea` (a text block), `ocr_par`, `ocr_line`, `ocrx_word` with `bbox` and `x_wconf`.',
-    },
-    alto: { type: 'string', description: 'ALTO 4.4, `MeasurementUnit` pixel: a `TextBlock` per paragraph; `WC` is word confidence.' },
-    pdf: { type: 'string', format: 'binary', description: "The uploaded PDF with an invisible text layer over every OCR'd page." },
-  };
-  return Object.fromEntries(formats.map((f) => [FORMAT_INFO[f].mediaType, { schema: schemas[f] }]));
-}
-
-/** "3" as a page number; anything else names no page. */
-function pageNumber(value: string): number {
-  if (!/^[1-9]\d{0,5}$/.test(value)) throw new ApiError(HttpStatus.NOT_FOUND, 'page_not_found', `"${value}" is not a page number.`);
-  return Number(value);
-}
-
-function imageWidth(value: string | undefined): number {
-  if (value === undefined) return DEFAULT_IMAGE_WIDTH;
-  const width = /^\d{1,5}$/.test(value) ? Number(value) : NaN;
-  if (!(width >= 1 && width <= MAX_IMAGE_WIDTH)) {
-    throw new ApiError(HttpStatus.BAD_REQUEST, 'invalid_option', `"width" must be a whole number of pixels from 1 to ${MAX_IMAGE_WIDTH}.`);
-  }
-  return width;
-}
-
-/**
- * Streams a stored output, from a folder or a bucket alike: Content-Length, an ETag from
- * size and modification time, and 304 for a matching If-None-Match. Outputs are private to
- * their key, so no shared caching.
- */
-async function sendStored(storage: StorageService, req: Request, res: Response, output: StoredOutput) {
-  const stored = await storage.open(output.key);
-  if (!stored) throw new ApiError(HttpStatus.NOT_FOUND, 'not_found', 'The output is no longer stored.');
-  res.attachment(output.fileName);
-  res.setHeader('Content-Type', output.contentType);
-  res.setHeader('Cache-Control', 'private, no-cache');
-  res.setHeader('ETag', `W/"${stored.size.toString(16)}-${Math.floor(stored.modifiedMs).toString(16)}"`);
-  if (req.fresh) {
-    stored.body.destroy();
-    res.status(304).end();
-    return;
-  }
-  res.setHeader('Content-Length', String(stored.size));
-  await pipeline(stored.body, res).catch((error: NodeJS.ErrnoException) => {
-    // A client that hangs up mid-download is no server error.
-    if (error.code !== 'ERR_STREAM_PREMATURE_CLOSE') throw error;
-  });
-}
-
 const MAX_WAIT_SECONDS = 60;
-const RAW_OPTION = (name: string, description: string, schema: object = { type: 'string' }) =>
-  ApiQuery({ name, required: false, description: `Raw uploads (\`Content-Type: application/pdf\`) only: ${description}`, schema });
+/** Each option's query parameter for raw uploads, documented as its form field (see UploadDto). */
+const RAW_OPTION_SCHEMAS: Record<JobOptionName, object> = {
+  languages: { type: 'string' },
+  pages: { type: 'string' },
+  ocr: { type: 'string', enum: OCR_MODES },
+  callbackUrl: { type: 'string', format: 'uri' },
+  retention: { type: 'integer', minimum: 1 },
+  outputUrl: { type: 'string', format: 'uri' },
+  outputFormat: { type: 'string', enum: RESULT_FORMATS },
+};
+const RAW_OPTIONS = JOB_OPTION_NAMES.map((name) =>
+  ApiQuery({
+    name,
+    required: false,
+    description: 'Raw uploads (`Content-Type: application/pdf`) only: as the form field.',
+    schema: RAW_OPTION_SCHEMAS[name],
+  }),
+);
+const applyAll =
+  (decorators: MethodDecorator[]): MethodDecorator =>
+  (target, key, descriptor) => {
+    for (const decorate of decorators) decorate(target, key, descriptor);
+  };
 const JOB_ID = ApiParam({ name: 'id', description: 'The job id from `POST /v1/jobs`.', schema: { type: 'string', format: 'uuid' } });
 
 @ApiTags('jobs')
@@ -140,7 +106,9 @@ const JOB_ID = ApiParam({ name: 'id', description: 'The job id from `POST /v1/jo
 @UseInterceptors(JobLogInterceptor)
 export class JobsController {
   constructor(
-    private readonly jobs: JobsService,
+    private readonly submission: JobSubmission,
+    private readonly jobs: JobReader,
+    private readonly lifecycle: JobLifecycle,
     private readonly config: AppConfig,
     private readonly storage: StorageService,
     private readonly events: JobEvents,
@@ -173,13 +141,7 @@ export class JobsController {
     description:
       'Up to 255 visible ASCII characters. Repeating it (with the same API key) with the same file returns the original job (200, `Idempotent-Replayed: true`) instead of making another; with a different file, 422 `idempotency_key_reused`. Remembered until the job expires.',
   })
-  @RAW_OPTION('languages', 'as the form field.')
-  @RAW_OPTION('pages', 'as the form field.')
-  @RAW_OPTION('ocr', 'as the form field.', { type: 'string', enum: ['auto', 'always', 'never'] })
-  @RAW_OPTION('callbackUrl', 'as the form field.', { type: 'string', format: 'uri' })
-  @RAW_OPTION('retention', 'as the form field.', { type: 'integer', minimum: 1 })
-  @RAW_OPTION('outputUrl', 'as the form field.', { type: 'string', format: 'uri' })
-  @RAW_OPTION('outputFormat', 'as the form field.', { type: 'string', enum: RESULT_FORMATS })
+  @applyAll(RAW_OPTIONS)
   @ApiAcceptedResponse({
     type: JobDto,
     description: 'Queued. Poll the job at `Location`, long-poll it with `?wait=`, or follow `/v1/jobs/{id}/events`.',
@@ -213,8 +175,8 @@ export class JobsController {
   })
   async create(
     @UploadedFile() uploaded: Express.Multer.File | undefined,
-    @Body() body: UploadFields | undefined,
-    @Query() query: UploadFields,
+    @Body() body: RequestOptions['values'] | undefined,
+    @Query() query: RequestOptions['values'],
     @Headers('idempotency-key') idempotencyKey: string | undefined,
     @Owner() owner: string | null,
     @Req() req: Request,
@@ -223,12 +185,12 @@ export class JobsController {
     const type = req.headers['content-type'] ?? '';
     let created;
     if (!uploaded && /^application\/json\s*(;|$)/i.test(type)) {
-      const { url, fields } = await readUrlRequest(req);
-      created = await this.jobs.create({ url }, fields, owner, idempotencyKey);
+      const { url, values } = await readUrlRequest(req);
+      created = await this.submission.create({ url }, { values, from: 'json' }, owner, idempotencyKey);
     } else {
       const raw = !uploaded && /^application\/pdf\s*(;|$)/i.test(type);
       const file = raw ? await receiveRawPdf(req, this.storage.incomingDir, this.config.maxUploadBytes) : uploaded;
-      created = await this.jobs.create({ file }, (raw ? query : body) ?? {}, owner, idempotencyKey);
+      created = await this.submission.create({ file }, { values: (raw ? query : body) ?? {}, from: 'form' }, owner, idempotencyKey);
     }
     res.setHeader('Location', `/v1/jobs/${created.view.id}`);
     if (created.replayed) res.status(200).setHeader('Idempotent-Replayed', 'true');
@@ -300,7 +262,7 @@ export class JobsController {
   @ApiOkResponse({ type: JobDto })
   @ApiErrors({ 404: ['job_not_found'], 409: ['job_finished'] })
   async cancel(@Param('id') id: string, @Owner() owner: string | null): Promise<JobView> {
-    return this.jobs.cancel(id, owner);
+    return this.lifecycle.cancel(id, owner);
   }
 
   @Get(':id/result')
@@ -411,6 +373,6 @@ export class JobsController {
   @ApiNoContentResponse({ description: 'Cancelled (if it was still running) and its files deleted, finished pages too.' })
   @ApiErrors({ 404: ['job_not_found'] })
   async remove(@Param('id') id: string, @Owner() owner: string | null) {
-    await this.jobs.remove(id, owner);
+    await this.lifecycle.remove(id, owner);
   }
 }

@@ -7,11 +7,14 @@ import { LanguagesModule } from '../languages/languages.module';
 import { StorageModule } from '../../storage/storage.module';
 import { StorageService } from '../../storage/storage.service';
 import { JobsController } from './jobs.controller';
-import { JobsService } from './jobs.service';
 import { PageImagesService } from './page-images.service';
 import { EventsModule } from '../events/events.module';
 import { WebhooksModule } from '../../webhooks/webhooks.module';
-import { IdempotencyKeys } from './idempotency.service';
+import { DocumentExpiry } from '../../queue/document-expiry.service';
+import { JobLifecycle } from './job-lifecycle.service';
+import { JobReader } from './job-reader.service';
+import { JobStore } from './job-store';
+import { JobSubmission } from './job-submission.service';
 import { QueueLoad } from './queue-load.service';
 import { JobSources } from './job-sources.service';
 
@@ -35,6 +38,6 @@ import { JobSources } from './job-sources.service';
     }),
   ],
   controllers: [JobsController],
-  providers: [JobsService, PageImagesService, IdempotencyKeys, QueueLoad, JobSources],
+  providers: [JobStore, JobSubmission, JobReader, JobLifecycle, DocumentExpiry, PageImagesService, QueueLoad, JobSources],
 })
 export class JobsModule {}

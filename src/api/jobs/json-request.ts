@@ -1,20 +1,22 @@
 import { HttpStatus } from '@nestjs/common';
 import type { Request } from 'express';
 import { ApiError } from '../errors/api-error';
-import type { UploadFields } from './jobs.service';
+import { JOB_OPTION_NAMES, type JobOptionName } from '../../contract/job-options';
 
 /** Enough for a 2048-character url, outputUrl and callbackUrl and the other options. */
 const JSON_LIMIT = 16 * 1024;
-const FIELDS = ['url', 'languages', 'pages', 'ocr', 'callbackUrl', 'retention', 'outputUrl', 'outputFormat'] as const;
+const FIELDS = ['url', ...JOB_OPTION_NAMES] as const;
 
 const invalid = (message: string) => new ApiError(HttpStatus.BAD_REQUEST, 'invalid_json', message);
 
 /**
  * `POST /v1/jobs` with `Content-Type: application/json`: `{ "url": ..., options }`. Read
  * here, within 16 KiB, rather than by a body parser for every route. Options take the
- * form fields' values; `retention` may be a number and `languages` a list as well.
+ * form fields' values; `retention` may be a number and `languages` a list as well. The
+ * options are checked by contract/job-options.ts, as every upload's are; only the JSON
+ * types are checked here.
  */
-export async function readUrlRequest(req: Request): Promise<{ url: string; fields: UploadFields }> {
+export async function readUrlRequest(req: Request): Promise<{ url: string; values: Partial<Record<JobOptionName, unknown>> }> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
@@ -32,19 +34,26 @@ export async function readUrlRequest(req: Request): Promise<{ url: string; field
     throw invalid('The body is not valid JSON.');
   }
   if (typeof body !== 'object' || body === null || Array.isArray(body)) throw invalid('The body must be a JSON object.');
-  const fields: Record<string, string> = {};
+  const fields: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(body)) {
     if (!(FIELDS as readonly string[]).includes(name)) throw invalid(`Unknown field "${name}"; the fields are ${FIELDS.join(', ')}.`);
     if (value === null || value === undefined) continue;
-    if (name === 'retention' && typeof value === 'number') fields[name] = String(value);
-    else if (name === 'languages' && Array.isArray(value) && value.every((v) => typeof v === 'string')) fields[name] = value.join('+');
-    else if (typeof value === 'string') fields[name] = value;
-    else
+    if (!jsonTypeFits(name, value)) {
       throw invalid(
         `"${name}" must be a string${name === 'retention' ? ' or a number' : name === 'languages' ? ' or a list of strings' : ''}.`,
       );
+    }
+    fields[name] = value;
   }
-  const { url, ...options } = fields;
-  if (!url?.trim()) throw new ApiError(HttpStatus.BAD_REQUEST, 'file_missing', 'A JSON request names its PDF in "url".');
-  return { url: url.trim(), fields: options };
+  const { url, ...values } = fields;
+  if (typeof url !== 'string' || !url.trim())
+    throw new ApiError(HttpStatus.BAD_REQUEST, 'file_missing', 'A JSON request names its PDF in "url".');
+  return { url: url.trim(), values };
+}
+
+/** Every field is a string; `retention` may be a number and `languages` a list of strings. */
+function jsonTypeFits(name: string, value: unknown): boolean {
+  if (typeof value === 'string') return true;
+  if (name === 'retention') return typeof value === 'number';
+  return name === 'languages' && Array.isArray(value) && value.every((code) => typeof code === 'string');
 }

@@ -56,13 +56,12 @@ export class LanguagesService {
   }
 
   /**
-   * Refuses languages ("eng+fra") that no live worker reads all of. With no worker alive
+   * Refuses languages (["eng", "fra"]) that no live worker reads all of. With no worker alive
    * nothing is known, so the job is accepted and waits for one.
    */
-  async check(languages: string): Promise<void> {
+  async check(wanted: readonly string[]): Promise<void> {
     const workers = await this.workers();
     if (!workers.length) return;
-    const wanted = languages.split('+');
     if (workers.some((w) => wanted.every((code) => w.languages.includes(code)))) return;
     const available = [...new Set(workers.flatMap((w) => w.languages))].sort();
     const missing = wanted.filter((code) => !available.includes(code));

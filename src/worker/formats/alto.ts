@@ -1,4 +1,5 @@
 import { type Box, type PageResult, layoutOf, unionBox } from '../../contract/results';
+import { languageCodes } from '../../contract/job-options';
 import type { OutputMeta } from './hocr';
 import { pageResolution, textAngle, toPixels } from './pixels';
 import { xmlEscape } from './xml';
@@ -36,7 +37,7 @@ export function altoPage(page: PageResult): string {
   const dpi = pageResolution(page);
   const n = page.page;
   const size = toPixels({ x0: 0, y0: 0, x1: page.width, y1: page.height }, dpi);
-  const lang = page.language ? ` LANG="${xmlEscape(page.language.split('+')[0])}"` : '';
+  const lang = page.language ? ` LANG="${xmlEscape(languageCodes(page.language)[0])}"` : '';
   const out = [
     `    <Page ID="page_${n}" PHYSICAL_IMG_NR="${n}" WIDTH="${size.x1}" HEIGHT="${size.y1}" PROCESSINGREFS="ocr"${lang}>\n`,
     `      <PrintSpace ${place(size)}>\n`,

@@ -1,4 +1,5 @@
 import { type Box, type Line, type PageResult, layoutOf, unionBox } from '../../contract/results';
+import { languageCodes } from '../../contract/job-options';
 import { pageResolution, textAngle, toPixels } from './pixels';
 import { xmlEscape } from './xml';
 
@@ -81,6 +82,6 @@ export function* hocrDocument(pages: PageResult[], meta: OutputMeta): Generator<
 
 /** Tesseract's language codes are ISO 639-2 ("eng"); hOCR takes the first of "eng+fra". */
 function hocrLang(language: string | null | undefined): string | null {
-  const first = language?.split('+')[0];
+  const first = language ? languageCodes(language)[0] : undefined;
   return first && /^[a-z]{2,3}$/.test(first) ? first : null;
 }

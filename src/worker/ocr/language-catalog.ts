@@ -14,8 +14,8 @@ export class LanguageCatalog {
     this.logger.log(`OCR languages: ${described || 'none'}`);
   }
 
-  /** The codes of `languages` ("eng+fra") that have no installed model. */
-  missing(languages: string): string[] {
-    return languages.split('+').filter((code) => !this.models.has(code));
+  /** The codes of `languages` that have no installed model. */
+  missing(languages: readonly string[]): string[] {
+    return languages.filter((code) => !this.models.has(code));
   }
 }

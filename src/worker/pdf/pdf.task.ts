@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { workerData } from 'node:worker_threads';
 import type { PDFDocumentProxy, PDFPageProxy } from 'pdfjs-dist/types/src/display/api';
 import type { FailureCode } from '../../contract/failures';
-import type { OcrMode } from '../../contract/queues';
+import type { OcrMode } from '../../contract/job-options';
 import { OcrEngine } from '../ocr/ocr-engine';
 import { OrientationEvidence, PageReader, readUpright } from '../ocr/orientation';
 import { ChosenRead, READ_POLICY, ReadPolicy, readBinarised } from '../ocr/binarisation';

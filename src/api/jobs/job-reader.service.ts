@@ -1,0 +1,205 @@
+import { HttpStatus, Injectable } from '@nestjs/common';
+import type { Job } from 'bullmq';
+import { downloadBaseName, FORMAT_INFO, type PageFormat, type ResultFormat } from '../../contract/formats';
+import { FINAL_STATUSES } from '../../contract/events';
+import { cancelledView, jobView, type JobView, partialResult, statusOf } from '../../contract/job-view';
+import { type DocumentJobData, isDocumentId } from '../../contract/queues';
+import type { DocumentSummary } from '../../contract/results';
+import { JobEvents } from '../../queue/job-events.service';
+import { StorageService } from '../../storage/storage.service';
+import { WebhooksService } from '../../webhooks/webhooks.service';
+import { ApiError, jobNotFound } from '../errors/api-error';
+import { JobWatcher } from '../events/job-watcher.service';
+import { JobStore } from './job-store';
+import { PageImagesService } from './page-images.service';
+import { QueueLoad } from './queue-load.service';
+
+/** A job as GET shows it, with how long a client should wait before asking again. */
+export interface JobStatusReply {
+  view: JobView;
+  retryAfter: number | null;
+}
+
+/** A stored output and how to send it. */
+export interface StoredOutput {
+  key: string;
+  contentType: string;
+  fileName: string;
+}
+
+const notFinished = (status: string) =>
+  new ApiError(HttpStatus.CONFLICT, 'job_not_finished', `The job is ${status}; a result exists only once it has completed.`);
+
+/** "1-3, 7" for [1, 2, 3, 7]. */
+function pageList(pages: number[]): string {
+  const runs: string[] = [];
+  for (let i = 0; i < pages.length; i++) {
+    let j = i;
+    while (j + 1 < pages.length && pages[j + 1] === pages[j] + 1) j++;
+    runs.push(j > i ? `${pages[i]}-${pages[j]}` : String(pages[i]));
+    i = j;
+  }
+  return runs.join(', ') || 'none';
+}
+
+/**
+ * Reading jobs: their view (status, progress, the pages finished so far), long polls, and the
+ * stored outputs of finished ones. `owner` is the caller's key digest (see
+ * auth/owner.decorator.ts): jobs are visible only to the key that created them; null sees all.
+ */
+@Injectable()
+export class JobReader {
+  constructor(
+    private readonly store: JobStore,
+    private readonly storage: StorageService,
+    private readonly images: PageImagesService,
+    private readonly events: JobEvents,
+    private readonly webhooks: WebhooksService,
+    private readonly load: QueueLoad,
+    private readonly watcher: JobWatcher,
+  ) {}
+
+  async find(id: string, owner: string | null): Promise<JobView> {
+    if (!isDocumentId(id)) throw jobNotFound(id);
+    const cancelled = await this.store.cancelled(id, owner);
+    if (cancelled) {
+      const view = cancelledView(id, cancelled);
+      const pages = cancelled.purged ? [] : await this.storage.finishedPages(id);
+      const { outputFormat } = cancelled;
+      return {
+        ...view,
+        result: pages.length ? partialResult(pages) : null,
+        webhook: await this.webhookOf(id, cancelled.callbackUrl),
+        output: outputFormat ? await this.store.call(() => this.webhooks.outputStatus(id, outputFormat, 'cancelled')) : null,
+      };
+    }
+    // State first: a job read before its state could still lack the failedReason or
+    // finishedOn that the state already implies.
+    const state = await this.store.state(id);
+    const job = await this.store.get(id, owner);
+    const running = job.data.pagesTotal !== undefined && state !== 'completed';
+    // While it runs, and after it failed, the pages finished so far. A page is in storage (and
+    // its event sent) a moment before BullMQ counts it: count what storage has, as events do.
+    const pages = running ? await this.storage.finishedPages(id) : [];
+    const pagesDone = running ? Math.max(await this.store.pagesDone(job), pages.length) : 0;
+    const result = pages.length
+      ? partialResult(pages)
+      : state === 'completed'
+        ? await this.storage.readJson<DocumentSummary>(this.storage.summaryKey(id))
+        : null;
+    const view = { ...jobView(job, state, pagesDone, result), webhook: await this.webhookOf(id, job.data.callbackUrl) };
+    if (job.data.outputUrl) {
+      view.output = await this.store.call(() => this.webhooks.outputStatus(id, job.data.outputFormat, view.status));
+    }
+    if (view.status === 'queued') view.queuePosition = await this.store.call(() => this.load.queuePosition(id)).catch(() => null);
+    return view;
+  }
+
+  /** The job, with an estimate of when it will be done and when to ask again while it is not. */
+  async status(id: string, owner: string | null): Promise<JobStatusReply> {
+    const view = await this.find(id, owner);
+    return { view, retryAfter: await this.pollAfter(view) };
+  }
+
+  /** Long poll: the job once it has changed after this call, or after `seconds`. */
+  async waitForChange(id: string, owner: string | null, seconds: number): Promise<JobStatusReply> {
+    const since = await this.store.call(() => this.events.lastId(id));
+    const first = await this.status(id, owner);
+    if (FINAL_STATUSES.includes(first.view.status) || seconds <= 0) return first;
+    const deadline = Date.now() + seconds * 1000;
+    while (Date.now() < deadline && !this.watcher.stopping) {
+      const wakeup = this.watcher.next(id, Math.min(deadline - Date.now(), 5000));
+      try {
+        if ((await this.store.call(() => this.events.read(id, since))).length) break;
+        await wakeup.promise;
+      } finally {
+        wakeup.cancel();
+      }
+    }
+    return this.status(id, owner);
+  }
+
+  /** Sets the view's estimatedDoneAt; the seconds to wait before polling again, or null once it is final. */
+  async pollAfter(view: JobView): Promise<number | null> {
+    if (view.status !== 'queued' && view.status !== 'processing') return null;
+    const load = await this.store.call(() => this.load.load());
+    const queued = view.status === 'queued';
+    const own = view.progress.pagesTotal === null ? 1 : view.progress.pagesTotal - view.progress.pagesDone;
+    const seconds = QueueLoad.secondsFor(load, (queued ? load.pagesAhead : 0) + Math.max(own, 1));
+    view.estimatedDoneAt = new Date(Date.now() + seconds * 1000).toISOString();
+    return QueueLoad.retryAfter(load, queued);
+  }
+
+  private async webhookOf(id: string, url: string | null | undefined) {
+    return url ? await this.store.call(() => this.webhooks.status(id, url)) : null;
+  }
+
+  /**
+   * Where a finished job's output in `format` is stored, to be streamed as it is: every
+   * format was written by the worker when it assembled the document.
+   */
+  async output(id: string, format: ResultFormat, owner: string | null): Promise<StoredOutput> {
+    const job = await this.finishedJob(id, owner);
+    return this.stored(job, this.storage.outputKey(id, format), format, '');
+  }
+
+  /** The same for one page of a finished job. */
+  async pageOutput(id: string, page: number, format: PageFormat, owner: string | null): Promise<StoredOutput> {
+    const job = await this.finishedJob(id, owner);
+    this.checkPage(job, page);
+    return this.stored(job, this.storage.pageOutputKey(id, page, format), format, `-p${page}`);
+  }
+
+  /** A page image, rendered by a worker the first time it is asked for, then kept with the job. */
+  async pageImage(id: string, page: number, width: number, owner: string | null): Promise<StoredOutput> {
+    const job = await this.finishedJob(id, owner);
+    this.checkPage(job, page);
+    const key = this.storage.imageKey(id, page, width);
+    if (!(await this.storage.exists(key))) {
+      await this.images.render({ documentId: id, uploadKey: job.data.uploadKey, page, width });
+    }
+    return { key, contentType: 'image/png', fileName: `${downloadBaseName(job.data.fileName)}-p${page}.png` };
+  }
+
+  private checkPage(job: Job<DocumentJobData>, page: number) {
+    const pages = job.data.pageNumbers ?? [];
+    if (!pages.includes(page)) {
+      throw new ApiError(
+        HttpStatus.NOT_FOUND,
+        'page_not_found',
+        `The job has no page ${page}; it processed ${pages.length} page${pages.length === 1 ? '' : 's'}: ${pageList(pages)}.`,
+      );
+    }
+  }
+
+  private async stored(job: Job<DocumentJobData>, key: string, format: ResultFormat, suffix: string): Promise<StoredOutput> {
+    if (!(await this.storage.exists(key))) {
+      // The JSON always exists for a completed job, until the job expires.
+      if (format === 'json') throw jobNotFound(job.id!);
+      throw new ApiError(
+        HttpStatus.UNPROCESSABLE_ENTITY,
+        'format_unavailable',
+        format === 'pdf'
+          ? 'No searchable PDF could be made of this document (pdf-lib could not rewrite it, or it is encrypted); the other formats are available.'
+          : `This job has no ${format} output; it finished before the service made one.`,
+      );
+    }
+    const { mediaType, extension } = FORMAT_INFO[format];
+    return {
+      key,
+      contentType: format === 'pdf' ? mediaType : `${mediaType}; charset=utf-8`,
+      fileName: `${downloadBaseName(job.data.fileName)}${suffix}.${extension}`,
+    };
+  }
+
+  /** A completed job, or why there is no result: 404 when unknown, 409 until it completes. */
+  private async finishedJob(id: string, owner: string | null): Promise<Job<DocumentJobData>> {
+    if (!isDocumentId(id)) throw jobNotFound(id);
+    if (await this.store.cancelled(id, owner)) throw notFinished('cancelled');
+    const state = await this.store.state(id);
+    const job = await this.store.get(id, owner);
+    const status = statusOf(job, state);
+    if (status !== 'completed') throw notFinished(status);
+    return job;
+  }
+}
