@@ -28,6 +28,34 @@ describe('bad input gets a specific error and blocks nothing', () => {
     expect(body).toEqual(errorShape(status, code));
   });
 
+  it.each(['ocr', 'pages', 'languages', 'retention', 'callbackUrl', 'outputFormat'])(
+    'refuses "%s" given twice with 400 invalid_option, as a form field and as a query parameter',
+    async (name) => {
+      const value = {
+        ocr: 'never',
+        pages: '1',
+        languages: 'eng',
+        retention: '60',
+        callbackUrl: 'https://example.com/',
+        outputFormat: 'txt',
+      }[name]!;
+      const form = new FormData();
+      form.append('file', new Blob([await digitalPdf()], { type: 'application/pdf' }), 'a.pdf');
+      form.append(name, value);
+      form.append(name, value);
+      const raw = `${stack.baseUrl}/v1/jobs?${name}=${encodeURIComponent(value)}&${name}=${encodeURIComponent(value)}`;
+      for (const res of [
+        await fetch(`${stack.baseUrl}/v1/jobs`, { method: 'POST', body: form }),
+        await fetch(raw, { method: 'POST', headers: { 'Content-Type': 'application/pdf' }, body: await digitalPdf() }),
+      ]) {
+        expect(res.status).toBe(400);
+        const body = (await res.json()) as { message: string };
+        expect(body).toEqual(errorShape(400, 'invalid_option'));
+        expect(body.message).toBe(`"${name}" was given more than once; give it once.`);
+      }
+    },
+  );
+
   it('refuses a request without a body', async () => {
     const res = await fetch(`${stack.baseUrl}/v1/jobs`, { method: 'POST' });
     expect(res.status).toBe(400);

@@ -94,7 +94,8 @@ const RAW_OPTIONS = JOB_OPTION_NAMES.map((name) =>
 const applyAll =
   (decorators: MethodDecorator[]): MethodDecorator =>
   (target, key, descriptor) => {
-    for (const decorate of decorators) decorate(target, key, descriptor);
+    // As stacked decorators would: the last first.
+    for (const decorate of [...decorators].reverse()) decorate(target, key, descriptor);
   };
 const JOB_ID = ApiParam({ name: 'id', description: 'The job id from `POST /v1/jobs`.', schema: { type: 'string', format: 'uuid' } });
 
