@@ -161,6 +161,30 @@ export function placeImage(
   const pgm = Buffer.alloc(header.length + width * height, 255);
   header.copy(pgm);
   const dst = pgm.subarray(header.length);
+  if (kx === 1 && ky === 1) {
+    // Nearest pixel: the image pixel's index splits into a part from the page column and one
+    // from the page row (which part is which depends on the turn), so the loop only adds.
+    const colOff = new Int32Array(width);
+    const rowOff = new Int32Array(height);
+    for (let x = 0; x < width; x++) {
+      const px = x + 0.5;
+      colOff[x] = upright ? index(ia * px + ie, iw, 1) : index(ib * px + iff, ih, iw);
+    }
+    for (let y = 0; y < height; y++) {
+      const py = y + 0.5;
+      rowOff[y] = upright ? index(id * py + iff, ih, iw) : index(ic * py + ie, iw, 1);
+    }
+    for (let y = 0; y < height; y++) {
+      const r = rowOff[y];
+      if (r < 0) continue;
+      const o = y * width;
+      for (let x = 0; x < width; x++) {
+        const c = colOff[x];
+        if (c >= 0) dst[o + x] = pixels[r + c];
+      }
+    }
+    return { pgm, width, height };
+  }
   for (let y = 0; y < height; y++) {
     const py = y + 0.5;
     for (let x = 0; x < width; x++) {
@@ -168,10 +192,6 @@ export function placeImage(
       const u = ia * px + ic * py + ie;
       const v = ib * px + id * py + iff;
       if (u < 0 || v < 0 || u >= iw || v >= ih) continue;
-      if (kx === 1 && ky === 1) {
-        dst[y * width + x] = pixels[(v | 0) * iw + (u | 0)];
-        continue;
-      }
       // The footprint of this page pixel in the image, in the image's own axes.
       const [ku, kv] = upright ? [kx, ky] : [ky, kx];
       const u0 = Math.max(0, Math.floor(u - ku / 2));
@@ -185,6 +205,10 @@ export function placeImage(
   }
   return { pgm, width, height };
 }
+
+/** An image coordinate's pixel times `stride`, or -1 outside the image's `size` pixels. */
+const index = (coordinate: number, size: number, stride: number) =>
+  coordinate >= 0 && coordinate < size ? Math.floor(coordinate) * stride : -1;
 
 /** The image's resolution as placed on the page, in dpi along its rows (for the log). */
 export function imageDpi(iw: number, ctm: Matrix): number {
