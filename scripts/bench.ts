@@ -156,6 +156,8 @@ interface ServiceRun extends ToolRun {
   stagesMs: Stages;
   rssMb: Record<string, number>;
   rotation: Record<string, number>;
+  /** OCR'd pages by how their pixels were made (ocr_page_rasters_total): from the page's one image, or rendered. */
+  rasters: Record<string, number>;
   polling?: { requests: number; errors: number; p50: number; p99: number };
 }
 
@@ -183,6 +185,7 @@ async function runService(redisUrl: string, docs: Doc[], poll: boolean): Promise
       stagesMs: {} as Stages,
       rssMb: {},
       rotation: {},
+      rasters: {},
     };
     const ids: string[] = [];
     let busy = true;
@@ -234,6 +237,17 @@ async function runService(redisUrl: string, docs: Doc[], poll: boolean): Promise
       ocr: perPage('ocr_page_stage_seconds', 'stage="ocr"'),
       document: perPage('ocr_document_duration_seconds'),
     };
+    for (const raster of ['image', 'render']) {
+      const count = (m: string) =>
+        Number(
+          m
+            .split('\n')
+            .find((l) => l.startsWith(`ocr_page_rasters_total{raster="${raster}"}`))
+            ?.split(' ')
+            .pop() ?? NaN,
+        );
+      run.rasters[raster] = count(after) - count(before);
+    }
     run.rssMb.api = peakRssMb(stack.api.child.pid);
     workers.forEach((w, i) => (run.rssMb[`worker${i + 1}`] = peakRssMb(w.child.pid)));
     return run;
@@ -487,17 +501,23 @@ async function main() {
         stagesMs: stages,
         peakRssMb: rss,
         rotation: r.service[0].rotation,
+        rasters: r.service[0].rasters,
         polling: r.service[0].polling,
       };
     }
     for (const set of sets) {
-      const s = report.sets[set] as { stagesMs: Stages; peakRssMb: Record<string, number>; ours: { failed: string[] } };
+      const s = report.sets[set] as {
+        stagesMs: Stages;
+        peakRssMb: Record<string, number>;
+        rasters: Record<string, number>;
+        ours: { failed: string[] };
+      };
       console.log(
         `\n${set}: ms per page by stage: ${STAGES.filter((k) => k !== 'document')
           .map((k) => `${k} ${fmt(s.stagesMs[k], 0)}`)
           .join(', ')}; per document ${fmt(s.stagesMs.document, 0)} ms. Peak RSS MB: ${Object.entries(s.peakRssMb)
           .map(([k, v]) => `${k} ${fmt(v, 0)}`)
-          .join(', ')}`,
+          .join(', ')}. OCR'd pages from their own image ${s.rasters.image}, rendered ${s.rasters.render} (first run).`,
       );
       if (s.ours.failed.length) console.log(`${set}: failed: ${s.ours.failed.join('; ')}`);
     }

@@ -79,8 +79,9 @@ export class PageProcessor extends WorkerHost implements OnApplicationBootstrap,
     await this.stopIfCancelled(documentId);
     await this.storage.writeJson(this.storage.pageKey(documentId, page), outcome.result);
     await this.events.emit(documentId, { type: 'page', page, source: outcome.result.source });
-    this.metrics.pageDone(outcome.result, outcome.timings, outcome.engineRecycled);
-    this.logger.log(`Page ${page} of ${documentId}: ${outcome.result.source} in ${Date.now() - started} ms`);
+    this.metrics.pageDone(outcome.result, outcome.timings, outcome.engineRecycled, outcome.raster);
+    const raster = outcome.raster ? ` (raster: ${outcome.raster})` : '';
+    this.logger.log(`Page ${page} of ${documentId}: ${outcome.result.source}${raster} in ${Date.now() - started} ms`);
     return { page, source: outcome.result.source };
   }
 

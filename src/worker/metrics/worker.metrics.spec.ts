@@ -56,6 +56,18 @@ describe('WorkerMetrics', () => {
     expect(read('ocr_noise_words_dropped_total')).toBe(7);
   });
 
+  it("counts OCR'd pages by how their pixels were made, and text-layer pages under neither", async () => {
+    const registry = new Registry();
+    const metrics = new WorkerMetrics(registry);
+    metrics.pageDone(ocrPage, { renderMs: 20, ocrMs: 900 }, false, 'image');
+    metrics.pageDone(ocrPage, { renderMs: 20, ocrMs: 900 }, false, 'image');
+    metrics.pageDone(ocrPage, { renderMs: 200, ocrMs: 900 }, false, 'render');
+    metrics.pageDone(textPage, { renderMs: null, ocrMs: null }, false, null);
+    const read = await values(registry);
+    expect(read('ocr_page_rasters_total', { raster: 'image' })).toBe(2);
+    expect(read('ocr_page_rasters_total', { raster: 'render' })).toBe(1);
+  });
+
   it('counts a page timeout as a failure and as a replaced engine', async () => {
     const registry = new Registry();
     const metrics = new WorkerMetrics(registry);

@@ -22,6 +22,7 @@ export interface StageTimings {
 export class WorkerMetrics {
   private readonly pages: Counter<'source'>;
   private readonly reads: Counter<'method'>;
+  private readonly rasters: Counter<'raster'>;
   private readonly noiseFilter: Counter<'outcome'>;
   private readonly noiseWords: Counter;
   private readonly pageFailures: Counter<'code'>;
@@ -44,6 +45,12 @@ export class WorkerMetrics {
       name: 'ocr_page_reads_total',
       help: 'OCR\'d pages by the binarisation whose read was kept: "otsu" (confident first read), "otsu-over-sauvola" and "sauvola-over-otsu" (a poor first read, read again with Sauvola; the one kept first).',
       labelNames: ['method'],
+      registers,
+    });
+    this.rasters = new Counter({
+      name: 'ocr_page_rasters_total',
+      help: 'OCR\'d pages by how their pixels were made: "image" (the page is one image; its own pixels, without rendering), "render" (the page rendered by pdf.js).',
+      labelNames: ['raster'],
       registers,
     });
     this.noiseFilter = new Counter({
@@ -95,6 +102,7 @@ export class WorkerMetrics {
     for (const reason of ['recycle', 'timeout']) this.restarts.inc({ reason }, 0);
     for (const method of ['otsu', 'otsu-over-sauvola', 'sauvola-over-otsu']) this.reads.inc({ method }, 0);
     for (const outcome of ['clean', 'dropped', 'overruled']) this.noiseFilter.inc({ outcome }, 0);
+    for (const raster of ['image', 'render']) this.rasters.inc({ raster }, 0);
   }
 
   /** On a job's first run only: retries and a document's second run have waited for other reasons. */
@@ -102,8 +110,14 @@ export class WorkerMetrics {
     if (job.attemptsMade === 0) this.wait.observe({ queue }, Math.max(0, (job.processedOn ?? Date.now()) - job.timestamp) / 1000);
   }
 
-  pageDone(page: Pick<PageResult, 'source' | 'readMethod' | 'noiseFilter'>, timings: StageTimings, engineRecycled: boolean) {
+  pageDone(
+    page: Pick<PageResult, 'source' | 'readMethod' | 'noiseFilter'>,
+    timings: StageTimings,
+    engineRecycled: boolean,
+    raster: 'image' | 'render' | null = null,
+  ) {
     this.pages.inc({ source: page.source });
+    if (raster) this.rasters.inc({ raster });
     if (page.readMethod !== 'text-layer') this.reads.inc({ method: page.readMethod });
     if (page.noiseFilter) {
       const { droppedWords, overruled } = page.noiseFilter;

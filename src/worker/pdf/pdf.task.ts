@@ -15,6 +15,7 @@ import { ChosenRead, READ_POLICY, ReadPolicy, readBinarised } from '../ocr/binar
 import { readBlocks } from '../ocr/ocr-result';
 import { Line, PageResult, round, textOf } from '../../contract/results';
 import { Grey, planRaster, rgbaToPgm, turnGrey } from './raster';
+import { DecodedImage, greyPixels, Matrix, placeImage, soleImage } from './own-pixels';
 import { isUsableTextLayer, linesFromTextItems, TextItemLike } from './text-layer';
 
 export interface PdfThreadOptions {
@@ -28,6 +29,8 @@ export interface PdfThreadOptions {
   psm?: string;
   parameters?: Record<string, string>;
   reading?: Partial<ReadPolicy>;
+  /** False renders every page, as before the own-pixels path (to measure it in-process). */
+  ownPixels?: boolean;
 }
 
 export interface InspectTask {
@@ -65,8 +68,19 @@ export interface PageTimings {
   ocrMs: number | null;
 }
 export type ImageOutcome = { ok: true; png: Uint8Array } | TaskFailure;
+/** How an OCR'd page's pixels were made: from its one image's own pixels, or by rendering the page. */
+export type RasterPath = 'image' | 'render';
 export type PageOutcome =
-  { ok: true; result: PageResult; timings: PageTimings; orientation: OrientationEvidence | null; engineRecycled: boolean } | TaskFailure;
+  | {
+      ok: true;
+      result: PageResult;
+      timings: PageTimings;
+      orientation: OrientationEvidence | null;
+      engineRecycled: boolean;
+      /** Null for a page read from its text layer. */
+      raster: RasterPath | null;
+    }
+  | TaskFailure;
 
 type PdfJs = typeof import('pdfjs-dist/legacy/build/pdf.mjs');
 
@@ -183,7 +197,7 @@ export async function processPage(task: PageTask): Promise<PageOutcome> {
           lines,
         };
         const timings = { openMs, textLayerMs, renderMs: null, osdMs: null, ocrMs: null };
-        return { ok: true, result, timings, orientation: null, engineRecycled: false };
+        return { ok: true, result, timings, orientation: null, engineRecycled: false, raster: null };
       }
     }
 
@@ -196,7 +210,9 @@ export async function processPage(task: PageTask): Promise<PageOutcome> {
       };
     }
     const renderStart = performance.now();
-    const image = await renderGrey(doc, page, plan.scale, plan.width, plan.height);
+    const own = options.ownPixels === false ? null : await ownPixels(page, plan.scale, plan.width, plan.height);
+    const image = own ?? (await renderGrey(doc, page, plan.scale, plan.width, plan.height));
+    const raster: RasterPath = own ? 'image' : 'render';
     const dpi = plan.scale * 72;
     const recycledBefore = engine.recycled;
     const ocrStart = performance.now();
@@ -236,7 +252,7 @@ export async function processPage(task: PageTask): Promise<PageOutcome> {
       language: task.languages,
       lines,
     };
-    return { ok: true, result, timings, orientation: read.evidence, engineRecycled: engine.recycled > recycledBefore };
+    return { ok: true, result, timings, orientation: read.evidence, engineRecycled: engine.recycled > recycledBefore, raster };
   } finally {
     page.cleanup();
   }
@@ -270,6 +286,32 @@ export async function renderImage(task: ImageTask): Promise<ImageOutcome> {
   } finally {
     page.cleanup();
   }
+}
+
+/**
+ * A page that is one image and nothing else, made from that image's pixels as pdf.js decoded
+ * them (JPEG, CCITT, JBIG2, Flate...) instead of painting the page: the same size, scale and
+ * place as the render, so the resolution rules and the word boxes stay those of the render.
+ * Null for every other page, and for an image pdf.js did not hand over as pixels.
+ */
+async function ownPixels(page: PDFPageProxy, scale: number, width: number, height: number): Promise<Grey | null> {
+  const pdfjs = await pdfjsReady;
+  const list = await page.getOperatorList();
+  const found = soleImage(list.fnArray, list.argsArray, pdfjs.OPS as never);
+  if (!found) return null;
+  // Sent by pdf.js' worker while it builds the operator list; images shared across pages live in commonObjs.
+  const objs = found.objId.startsWith('g_') ? page.commonObjs : page.objs;
+  const decoded = await new Promise<DecodedImage | null>((resolve) => {
+    try {
+      objs.get(found.objId, resolve as never);
+    } catch {
+      resolve(null);
+    }
+  });
+  const pixels = decoded ? greyPixels(decoded) : null;
+  if (!decoded || !pixels) return null;
+  const view = page.getViewport({ scale }).transform as Matrix;
+  return placeImage(pixels, decoded.width, decoded.height, found.ctm, view, width, height);
 }
 
 async function renderGrey(doc: PDFDocumentProxy, page: PDFPageProxy, scale: number, width: number, height: number): Promise<Grey> {

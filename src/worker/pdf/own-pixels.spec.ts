@@ -1,0 +1,217 @@
+import { createCanvas, GlobalFonts } from '@napi-rs/canvas';
+import { build } from 'esbuild';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { promisify } from 'node:util';
+import { degrees, PDFDocument, StandardFonts } from 'pdf-lib';
+import type { Box, PageResult } from '../../contract/results';
+import { greyPixels, multiply, placeImage, soleImage } from './own-pixels';
+
+const FONT_FILE = join(dirname(require.resolve('pdfjs-dist/package.json')), 'standard_fonts', 'LiberationSans-Regular.ttf');
+GlobalFonts.registerFromPath(FONT_FILE, 'Liberation Sans');
+const LINES = ['The quick brown fox jumps over', 'the lazy dog near 42 green trees.'];
+
+/** Text drawn into a picture `width` x `height` pixels, as a scanner would give it. */
+function textPng(width: number, height: number): Buffer {
+  const canvas = createCanvas(width, height);
+  const ctx = canvas.getContext('2d');
+  ctx.fillStyle = 'white';
+  ctx.fillRect(0, 0, width, height);
+  ctx.fillStyle = 'black';
+  ctx.font = '40px "Liberation Sans"';
+  LINES.forEach((line, i) => ctx.fillText(line, 60, 110 + i * 80, width - 120));
+  return canvas.toBuffer('image/png');
+}
+
+// The picture's 1200 x 400 pixels drawn at 200 dpi (432 x 144 pt), so the 300 dpi OCR scales it by 1.5.
+const IMAGE = { x: 90, y: 400, width: 432, height: 144 };
+const CROP = { x: 20, y: 30, width: 572, height: 740 };
+
+/** Page 1: the picture alone, on a page with /Rotate 90 and a crop box. Page 2: the same with a line of real text. */
+async function fixture(): Promise<Buffer> {
+  const pdf = await PDFDocument.create();
+  const png = await pdf.embedPng(textPng(1200, 400));
+  const font = await pdf.embedFont(StandardFonts.Helvetica);
+  for (const withText of [false, true]) {
+    const page = pdf.addPage([612, 792]);
+    page.setRotation(degrees(90));
+    page.setCropBox(CROP.x, CROP.y, CROP.width, CROP.height);
+    page.drawImage(png, IMAGE);
+    if (withText) page.drawText('A caption in the text layer', { x: 100, y: 200, size: 14, font });
+  }
+  return Buffer.from(await pdf.save());
+}
+
+interface Read {
+  raster: 'image' | 'render' | null;
+  result: PageResult;
+}
+
+/**
+ * pdf.task runs in the pool's threads and loads pdf.js (ESM only), which jest's module
+ * system cannot import; so it is bundled as it is and run in a Node process of its own,
+ * each page read once by each path.
+ */
+async function readBothWays(pdfPath: string, pages: number[], dir: string): Promise<{ image: Read; render: Read }[]> {
+  const root = join(__dirname, '..', '..', '..');
+  const runner = `
+    const wt = require('node:worker_threads');
+    const { rmSync, writeFileSync } = require('node:fs');
+    const { findLanguageModels, findOsdModel, prepareLangPath } = require('./src/worker/ocr/tessdata');
+    const modelDir = '/usr/share/tesseract-ocr/5/tessdata';
+    const osd = findOsdModel(modelDir);
+    const langPath = prepareLangPath(findLanguageModels(modelDir), osd);
+    wt.workerData = { langPath, recyclePages: 100, warmUpLanguages: '', detectOrientation: osd !== null, maxImagePixels: 25e6 };
+    const pdf = require('./src/worker/pdf/pdf.task');
+    (async () => {
+      await pdf.loaded;
+      const out = [];
+      for (const page of ${JSON.stringify(pages)}) {
+        const read = {};
+        for (const path of ['image', 'render']) {
+          wt.workerData.ownPixels = path === 'image';
+          const task = { path: ${JSON.stringify(pdfPath)}, page, languages: 'eng', ocr: 'always', dpi: 300, maxPixels: 25e6, minDpi: 50 };
+          const outcome = await pdf.processPage(task);
+          if (!outcome.ok) throw new Error(outcome.message);
+          read[path] = { raster: outcome.raster, result: outcome.result };
+        }
+        out.push(read);
+      }
+      writeFileSync(${JSON.stringify(join(dir, 'out.json'))}, JSON.stringify(out));
+      rmSync(langPath, { recursive: true, force: true });
+      process.exit(0);
+    })().catch((e) => { console.error(e); process.exit(1); });`;
+  const bundle = join(dir, 'runner.cjs');
+  await build({
+    stdin: { contents: runner, resolveDir: root, loader: 'js' },
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    packages: 'external',
+    outfile: bundle,
+    logLevel: 'silent',
+  });
+  await promisify(execFile)(process.execPath, [bundle], { cwd: root, env: { ...process.env, NODE_PATH: join(root, 'node_modules') } });
+  return JSON.parse(readFileSync(join(dir, 'out.json'), 'utf8'));
+}
+
+const wordsOf = (r: PageResult) => r.lines.flatMap((l) => l.words);
+const near = (a: Box, b: Box, tolerance: number) =>
+  Math.max(Math.abs(a.x0 - b.x0), Math.abs(a.y0 - b.y0), Math.abs(a.x1 - b.x1), Math.abs(a.y1 - b.y1)) <= tolerance;
+
+describe('OCR of a page from its own image', () => {
+  let dir: string;
+  let reads: { image: Read; render: Read }[];
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'own-pixels-'));
+    const path = join(dir, 'fixture.pdf');
+    writeFileSync(path, await fixture());
+    reads = await readBothWays(path, [1, 2], dir);
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('reads a page that is one image from the image, with the words where they stand on the displayed page', () => {
+    const [{ image, render }] = reads;
+    expect(image.raster).toBe('image');
+    expect(render.raster).toBe('render');
+    expect(image.result.text).toContain('quick brown fox');
+    expect(image.result.text).toBe(render.result.text);
+    // Displayed: the crop box turned by 90 degrees; the picture lands at x = user y - crop y, y = user x - crop x.
+    expect([image.result.width, image.result.height]).toEqual([CROP.height, CROP.width]);
+    const shown = { x0: IMAGE.y - CROP.y, y0: IMAGE.x - CROP.x, x1: IMAGE.y + IMAGE.height - CROP.y, y1: IMAGE.x + IMAGE.width - CROP.x };
+    const imageWords = wordsOf(image.result);
+    const renderWords = wordsOf(render.result);
+    expect(imageWords.length).toBeGreaterThanOrEqual(12);
+    expect(imageWords.length).toBe(renderWords.length);
+    imageWords.forEach((word, i) => {
+      expect(word.bbox.x0).toBeGreaterThanOrEqual(shown.x0 - 1);
+      expect(word.bbox.x1).toBeLessThanOrEqual(shown.x1 + 1);
+      expect(word.bbox.y0).toBeGreaterThanOrEqual(shown.y0 - 1);
+      expect(word.bbox.y1).toBeLessThanOrEqual(shown.y1 + 1);
+      expect(word.text).toBe(renderWords[i].text);
+      expect(near(word.bbox, renderWords[i].bbox, 1.5)).toBe(true);
+    });
+    expect(image.result.rotation).toBe(render.result.rotation);
+  });
+
+  it('renders a page that has text beside its image', () => {
+    const [, { image }] = reads;
+    expect(image.raster).toBe('render');
+    expect(image.result.text).toContain('caption');
+  });
+});
+
+describe('soleImage', () => {
+  const OPS = {
+    save: 10,
+    restore: 11,
+    transform: 12,
+    paintImageXObject: 85,
+    setGState: 9,
+    dependency: 1,
+    beginText: 31,
+    constructPath: 91,
+  };
+
+  it('finds the one image and the matrix it is drawn with', () => {
+    const found = soleImage(
+      [OPS.dependency, OPS.save, OPS.transform, OPS.transform, OPS.paintImageXObject, OPS.restore],
+      [['img_p0_1'], null, [1, 0, 0, 1, 10, 20], [300, 0, 0, 400, 0, 0], ['img_p0_1', 1200, 1600], null],
+      OPS,
+    );
+    expect(found).toEqual({ objId: 'img_p0_1', ctm: [300, 0, 0, 400, 10, 20] });
+  });
+
+  it.each([
+    ['text', [OPS.beginText, OPS.paintImageXObject], [null, ['img', 1, 1]]],
+    ['a path', [OPS.constructPath, OPS.paintImageXObject], [null, ['img', 1, 1]]],
+    [
+      'two images',
+      [OPS.paintImageXObject, OPS.paintImageXObject],
+      [
+        ['a', 1, 1],
+        ['b', 1, 1],
+      ],
+    ],
+    ['an alpha', [OPS.setGState, OPS.paintImageXObject], [[[['ca', 0.5]]], ['img', 1, 1]]],
+    ['no image', [OPS.save, OPS.restore], [null, null]],
+  ])('leaves a page with %s to the renderer', (_what, fns, args) => {
+    expect(soleImage(fns, args, OPS)).toBeNull();
+  });
+
+  it('accepts the graphics state scanners write', () => {
+    const found = soleImage(
+      [OPS.setGState, OPS.paintImageXObject],
+      [
+        [
+          [
+            ['SMask', false],
+            ['BM', 'source-over'],
+          ],
+        ],
+        ['img', 1, 1],
+      ],
+      OPS,
+    );
+    expect(found?.objId).toBe('img');
+  });
+});
+
+describe('greyPixels and placeImage', () => {
+  it('keeps 1-bit pixels black and white, a set bit white', () => {
+    expect([...greyPixels({ width: 3, height: 2, kind: 1, data: new Uint8Array([0b10100000, 0b01000000]) })!]).toEqual([
+      255, 0, 255, 0, 255, 0,
+    ]);
+  });
+
+  it('places the image through its matrix and the view, white elsewhere', () => {
+    // A 2 x 1 image drawn over user space [1, 3] x [0, 1] of a 4 x 1 page, y down as a viewport does.
+    const view: [number, number, number, number, number, number] = [1, 0, 0, -1, 0, 1];
+    const placed = placeImage(new Uint8Array([10, 20]), 2, 1, [2, 0, 0, 1, 1, 0], view, 4, 1)!;
+    expect([...placed.pgm.subarray(placed.pgm.length - 4)]).toEqual([255, 10, 20, 255]);
+    expect(multiply(view, [1, 0, 0, 1, 0, 0])).toEqual(view);
+  });
+});
