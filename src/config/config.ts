@@ -56,6 +56,8 @@ const schema = z.object({
   OCR_RECYCLE_PAGES: int(1).default(200),
   // The binarisation policy of src/worker/ocr/binarisation.ts (README, "What each lever gave").
   OCR_REREAD_BELOW: int(0).max(101).default(70),
+  // Off until its accuracy on the corpus is measured against the render (issue 21).
+  OCR_OWN_PIXELS: bool('false'),
   OCR_DETECT_ORIENTATION: z
     .enum(['true', 'false'])
     .default('true')
@@ -211,6 +213,8 @@ export class AppConfig {
   /** A page whose first read's mean confidence is below this is read again with Sauvola (0 never, 101 always). */
   readonly ocrRereadBelow: number;
   readonly ocrDetectOrientation: boolean;
+  /** OCR a page that is one image from the image's own pixels instead of rendering it. */
+  readonly ocrOwnPixels: boolean;
   readonly pageTimeoutMs: number;
   readonly resultTtlSeconds: number;
   readonly jobAttempts: number;
@@ -286,6 +290,7 @@ export class AppConfig {
     this.ocrRecyclePages = values.OCR_RECYCLE_PAGES;
     this.ocrRereadBelow = values.OCR_REREAD_BELOW;
     this.ocrDetectOrientation = values.OCR_DETECT_ORIENTATION;
+    this.ocrOwnPixels = values.OCR_OWN_PIXELS;
     this.pageTimeoutMs = values.PAGE_TIMEOUT_MS;
     this.resultTtlSeconds = values.RESULT_TTL_SECONDS;
     this.jobAttempts = values.JOB_ATTEMPTS;

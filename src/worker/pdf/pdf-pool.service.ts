@@ -53,6 +53,7 @@ export class PdfPoolService implements OnApplicationShutdown {
       langPath,
       recyclePages: config.ocrRecyclePages,
       reading: { secondBelow: config.ocrRereadBelow },
+      ownPixels: config.ocrOwnPixels,
       warmUpLanguages,
       detectOrientation: osdModel !== null,
       maxImagePixels: config.ocrMaxPixels,

@@ -29,7 +29,7 @@ export interface PdfThreadOptions {
   psm?: string;
   parameters?: Record<string, string>;
   reading?: Partial<ReadPolicy>;
-  /** False renders every page, as before the own-pixels path (to measure it in-process). */
+  /** OCR_OWN_PIXELS: a page that is one image is read from the image's own pixels; otherwise every page is rendered. */
   ownPixels?: boolean;
 }
 
@@ -210,7 +210,7 @@ export async function processPage(task: PageTask): Promise<PageOutcome> {
       };
     }
     const renderStart = performance.now();
-    const own = options.ownPixels === false ? null : await ownPixels(page, plan.scale, plan.width, plan.height);
+    const own = options.ownPixels ? await ownPixels(page, plan.scale, plan.width, plan.height) : null;
     const image = own ?? (await renderGrey(doc, page, plan.scale, plan.width, plan.height));
     const raster: RasterPath = own ? 'image' : 'render';
     const dpi = plan.scale * 72;
