@@ -5,9 +5,9 @@
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { digitalPdf } from './fixtures';
+import { denseScannedPdf, digitalPdf } from './fixtures';
 import { Stack, startStack, upload, waitForJob } from './harness';
-import { hostileCases, memoryOf } from './hostile-fixtures';
+import { flateBombPdf, hostileCases, memoryOf } from './hostile-fixtures';
 
 /** The worker's memory limit here, and the bound its resident memory must stay under (its peak, VmHWM). */
 const WORKER_MEMORY_LIMIT_MB = 1024;
@@ -55,6 +55,26 @@ describe('hostile input', () => {
     expect(stack.workers[0].child.exitCode).toBeNull();
     expect(memoryOf(stack.workers[0].child.pid!).peakMb).toBeLessThan(WORKER_RSS_BOUND_MB);
     expect(await outcome(stack, await digitalPdf(), 'normal.pdf')).toBe('completed');
+  }, 600_000);
+
+  it('stops only the page that holds the memory, not the pages beside it', async () => {
+    // The bomb's page takes one thread while the dense pages, seconds each, keep the other busy the whole time.
+    const from = stack.workers[0].output.length;
+    const bomb = await upload(stack.baseUrl, await flateBombPdf(), {}, 'bomb.pdf');
+    const dense = await upload(stack.baseUrl, await denseScannedPdf(4), {}, 'dense.pdf');
+    const [bombJob, denseJob] = await Promise.all([
+      waitForJob(stack.baseUrl, bomb.body.id, 300_000),
+      waitForJob(stack.baseUrl, dense.body.id, 300_000),
+    ]);
+    const log = stack.workers[0].output.slice(from);
+    const stops = log.split('\n').filter((line) => line.includes('Resident memory over OCR_MEMORY_LIMIT_MB'));
+    console.log(stops.join('\n'));
+    expect(bombJob.error?.code).toBe('page_too_large');
+    expect(denseJob.status).toBe('completed');
+    expect(stops.length).toBeGreaterThan(0);
+    expect(stops.every((line) => line.includes(bomb.body.id) && !line.includes(dense.body.id))).toBe(true);
+    // No page of the dense document was stopped and tried again.
+    expect(log).not.toMatch(new RegExp(`Page \\d+ of ${dense.body.id} failed`));
   }, 600_000);
 
   (corpusPresent ? it : it.skip)(

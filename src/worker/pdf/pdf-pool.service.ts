@@ -1,23 +1,28 @@
 import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { MessageChannel } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { AppConfig } from '../../config/config';
 import type { FailureCode } from '../../contract/failures';
 import { LanguageCatalog } from '../ocr/language-catalog';
 import { findOsdModel, prepareLangPath } from '../ocr/tessdata';
+import { culprit, Holding } from './memory-blame';
 import type { ImageOutcome, ImageTask, InspectOutcome, PageOutcome, PageTask, PdfThreadOptions } from './pdf.task';
+import type { ThreadMessage } from './pool-task';
 
 /** A task that failed in the pool; `retryable` when it may have been stopped for another task's sake. */
 export type PoolFailure = { ok: false; code: FailureCode; message: string; retryable?: boolean };
 
 interface Running {
+  label: string;
   controller: AbortController;
   /** Its thread has started on it. */
   started: boolean;
   stopped: null | 'timeout' | 'memory';
-  /** Whether it was the only task running when memory ran over: then it alone is to blame. */
-  alone: boolean;
+  /** What its thread last said it held (see memory-blame.ts). */
+  holding: Holding;
+  /** Stopped for memory on a guess (it held less than twice what another did): another attempt will tell. */
+  guessed: boolean;
 }
 
 const MEMORY_CHECK_MS = 100;
@@ -30,7 +35,8 @@ const MEMORY_CHECK_MS = 100;
  *
  * Memory is bounded twice: each thread's JavaScript heap by V8 (resourceLimits), and the
  * process's resident memory (pdf.js's decoded streams and images live outside that heap) by
- * a check every 100 ms that stops the running tasks once it passes OCR_MEMORY_LIMIT_MB.
+ * a check every 100 ms: once it passes OCR_MEMORY_LIMIT_MB, the task whose thread holds the
+ * most is stopped, and only it (see memory-blame.ts); the next, if need be, once its thread is gone.
  */
 @Injectable()
 export class PdfPoolService implements OnApplicationShutdown {
@@ -92,7 +98,8 @@ export class PdfPoolService implements OnApplicationShutdown {
 
   async processPage(task: Omit<PageTask, 'dpi' | 'maxPixels' | 'minDpi'>): Promise<PageOutcome | PoolFailure> {
     const { ocrDpi: dpi, ocrMaxPixels: maxPixels, ocrMinDpi: minDpi } = this.config;
-    return this.run<PageOutcome>(this.pages, 'processPage', { ...task, dpi, maxPixels, minDpi }, `Page ${task.page}`);
+    const label = `page ${task.page} of ${basename(task.path, '.pdf')}`;
+    return this.run<PageOutcome>(this.pages, 'processPage', { ...task, dpi, maxPixels, minDpi }, `Page ${task.page}`, label);
   }
 
   async renderImage(task: Omit<ImageTask, 'maxPixels'>): Promise<ImageOutcome> {
@@ -105,13 +112,25 @@ export class PdfPoolService implements OnApplicationShutdown {
     await Promise.all([this.pages.destroy(), this.inspector.destroy(), this.images.destroy()]);
   }
 
-  private async run<T>(pool: Piscina, name: string, task: object, what: string): Promise<T | PoolFailure> {
+  /** `what` names the task to its job's owner; `label`, to the operator (the log). */
+  private async run<T>(pool: Piscina, name: string, task: object, what: string, label = what): Promise<T | PoolFailure> {
     const limit = this.config.pageTimeoutMs;
-    const entry: Running = { controller: new AbortController(), started: false, stopped: null, alone: false };
+    const entry: Running = {
+      label,
+      controller: new AbortController(),
+      started: false,
+      stopped: null,
+      holding: { bytes: 0, at: Date.now(), rssAt: process.memoryUsage.rss() },
+      guessed: false,
+    };
     const { port1, port2 } = new MessageChannel();
     let timer: NodeJS.Timeout | undefined;
-    // Time spent waiting for a thread (one being replaced, say) is nobody's failure.
-    port1.once('message', () => {
+    port1.on('message', (message: ThreadMessage) => {
+      if (message.type === 'holding') {
+        entry.holding = { bytes: message.bytes, at: Date.now(), rssAt: message.rss };
+        return;
+      }
+      // Time spent waiting for a thread (one being replaced, say) is nobody's failure.
       entry.started = true;
       timer = setTimeout(() => {
         entry.stopped = 'timeout';
@@ -132,7 +151,7 @@ export class PdfPoolService implements OnApplicationShutdown {
           ok: false,
           code: 'page_too_large',
           message: `${what} needed more memory than the worker allows (OCR_MEMORY_LIMIT_MB, ${this.config.ocrMemoryLimitMb} MiB).`,
-          retryable: !heapFull && !entry.alone,
+          retryable: !heapFull && entry.guessed,
         };
       }
       throw error;
@@ -144,17 +163,32 @@ export class PdfPoolService implements OnApplicationShutdown {
   }
 
   private checkMemory() {
-    if (this.running.size === 0 || process.memoryUsage.rss() <= this.limitBytes) return;
-    const stopping = [...this.running].filter((r) => r.started && r.stopped === null);
-    if (!stopping.length) return;
+    if (this.running.size === 0) return;
+    const rss = process.memoryUsage.rss();
+    if (rss <= this.limitBytes) return;
+    const running = [...this.running];
+    // One at a time: the memory of the task stopped last comes back when its thread is gone.
+    if (running.some((r) => r.stopped === 'memory')) return;
+    const candidates = running.filter((r) => r.started && r.stopped === null);
+    const entry =
+      candidates[
+        culprit(
+          candidates.map((c) => c.holding),
+          rss,
+          Date.now(),
+        )
+      ];
+    if (!entry) return;
+    const mib = (bytes: number) => Math.round(bytes / 1024 / 1024);
     this.logger.warn(
-      `Resident memory over OCR_MEMORY_LIMIT_MB (${this.config.ocrMemoryLimitMb} MiB): stopping ${stopping.length} task(s) and their threads`,
+      `Resident memory over OCR_MEMORY_LIMIT_MB (${this.config.ocrMemoryLimitMb} MiB, now ${mib(rss)} MiB): ` +
+        `stopping ${entry.label}, whose thread holds the most (${mib(entry.holding.bytes)} MiB when it last said), ` +
+        `of ${candidates.length} running`,
     );
-    for (const entry of stopping) {
-      entry.stopped = 'memory';
-      entry.alone = stopping.length === 1;
-      entry.controller.abort();
-    }
+    entry.stopped = 'memory';
+    const next = Math.max(0, ...candidates.filter((c) => c !== entry).map((c) => c.holding.bytes));
+    entry.guessed = candidates.length > 1 && entry.holding.bytes < 2 * next;
+    entry.controller.abort();
   }
 }
 

@@ -321,6 +321,10 @@ async function renderGrey(doc: PDFDocumentProxy, page: PDFPageProxy, scale: numb
   return { pgm, width, height };
 }
 
+let canvases = 0;
+/** The native memory of the canvases this thread paints on now (RGBA), which its heap figures do not show. */
+export const canvasBytes = () => canvases;
+
 /** Paints the page on a white canvas of the document's factory, reads it with `read`, and frees the canvas. */
 async function paint<T>(
   doc: PDFDocumentProxy,
@@ -332,6 +336,7 @@ async function paint<T>(
 ): Promise<T> {
   const factory = (doc as unknown as { canvasFactory: CanvasFactory }).canvasFactory;
   const target = factory.create(width, height);
+  canvases += width * height * 4;
   try {
     await page.render({
       canvas: target.canvas as never,
@@ -341,6 +346,7 @@ async function paint<T>(
     }).promise;
     return await read(target);
   } finally {
+    canvases -= width * height * 4;
     factory.destroy(target);
   }
 }
