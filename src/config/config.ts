@@ -57,7 +57,7 @@ const schema = z.object({
   // The binarisation policy of src/worker/ocr/binarisation.ts (README, "What each lever gave").
   OCR_REREAD_BELOW: int(0).max(101).default(70),
   // Off until its accuracy on the corpus is measured against the render (issue 21).
-  OCR_OWN_PIXELS: bool('false'),
+  OCR_OWN_PIXELS: bool('true'),
   OCR_DETECT_ORIENTATION: z
     .enum(['true', 'false'])
     .default('true')

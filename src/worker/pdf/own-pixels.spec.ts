@@ -214,4 +214,28 @@ describe('greyPixels and placeImage', () => {
     expect([...placed.pgm.subarray(placed.pgm.length - 4)]).toEqual([255, 10, 20, 255]);
     expect(multiply(view, [1, 0, 0, 1, 0, 0])).toEqual(view);
   });
+
+  it('averages exactly the image pixels under each page pixel, whatever the rounding of the scale', () => {
+    // A 2400 dpi scan on a 120 x 85.92 pt page, read at 300 dpi: 8 x 8 image pixels per page
+    // pixel, where the scale's floating-point error once shifted some footprints by one pixel.
+    const [iw, ih] = [4000, 2864];
+    const pixels = new Uint8Array(iw * ih);
+    // A checkerboard of 8 x 8 squares, each exactly under one page pixel.
+    for (let v = 0; v < ih; v++) for (let u = 0; u < iw; u++) pixels[v * iw + u] = ((u >> 3) + (v >> 3)) & 1 ? 0 : 255;
+    const scale = 300 / 72;
+    const placed = placeImage(pixels, iw, ih, [120, 0, 0, 85.92, 0, 0], [scale, 0, 0, -scale, 0, 85.92 * scale], 500, 358)!;
+    expect(new Set(placed.pgm.subarray(placed.pgm.length - 500 * 358))).toEqual(new Set([0, 255]));
+  });
+
+  it('smooths an image enlarged by at most 4/3, as pdf.js paints it, and keeps sharp edges past that', () => {
+    const view: [number, number, number, number, number, number] = [1, 0, 0, -1, 0, 1];
+    // A black and a white pixel over 2.5 page pixels (x1.25, smoothed: the middle one samples 0.7 of the way) and over 4 (x2, not).
+    const smoothed = placeImage(new Uint8Array([0, 255]), 2, 1, [2.5, 0, 0, 1, 0, 0], view, 3, 1)!;
+    expect([...smoothed.pgm.subarray(smoothed.pgm.length - 3)]).toEqual([0, 178, 255]);
+    const sharp = placeImage(new Uint8Array([0, 255]), 2, 1, [4, 0, 0, 1, 0, 0], view, 4, 1)!;
+    expect([...sharp.pgm.subarray(sharp.pgm.length - 4)]).toEqual([0, 0, 255, 255]);
+    // Marked /Interpolate, it is smoothed at any scale.
+    const interpolated = placeImage(new Uint8Array([0, 255]), 2, 1, [4, 0, 0, 1, 0, 0], view, 4, 1, true)!;
+    expect([...interpolated.pgm.subarray(interpolated.pgm.length - 4)]).toEqual([0, 64, 191, 255]);
+  });
 });

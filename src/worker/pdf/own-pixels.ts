@@ -86,6 +86,8 @@ export interface DecodedImage {
   height: number;
   kind: number;
   data: Uint8Array | Uint8ClampedArray;
+  /** The image's /Interpolate: pdf.js smooths it whatever its scale. */
+  interpolate?: boolean;
 }
 const KIND_1BPP = 1;
 const KIND_RGB = 2;
@@ -121,10 +123,12 @@ export function greyPixels(image: DecodedImage): Uint8Array | null {
  * The page as the render path would see it, `width` x `height` pixels under `view` (the
  * viewport's transform at the render scale: crop box, /Rotate and scale), painted from the
  * image's own pixels only: white where the image is not, the image mapped through its own
- * transform. Each page pixel takes the image pixel under its centre, or the mean of the
- * image pixels it covers where the image is denser than the page; pdf.js paints an image
- * enlarged by more than 4/3 without smoothing too. Null when the image is not drawn
- * upright or sideways (a skewed or sheared placement is left to the renderer).
+ * transform. Where the image is denser than the page (two or more image pixels per page
+ * pixel), each page pixel is the mean of those it covers. Otherwise pdf.js' rule decides:
+ * an image enlarged by more than 4/3 and not marked /Interpolate is painted without
+ * smoothing, so each page pixel takes the image pixel under its centre; any other is
+ * smoothed, here bilinearly. Null when the image is not drawn upright or sideways (a skewed
+ * or sheared placement is left to the renderer).
  */
 export function placeImage(
   pixels: Uint8Array,
@@ -134,6 +138,7 @@ export function placeImage(
   view: Matrix,
   width: number,
   height: number,
+  interpolate = false,
 ): Grey | null {
   // Image pixel (u, v), v downwards from the top row, to the image's unit square, to the page.
   const m = multiply(multiply(view, ctm), [1 / iw, 0, 0, -1 / ih, 0, 1]);
@@ -161,6 +166,32 @@ export function placeImage(
   const pgm = Buffer.alloc(header.length + width * height, 255);
   header.copy(pgm);
   const dst = pgm.subarray(header.length);
+  const smooth = interpolate || (stepX >= SMOOTHED_FROM && stepY >= SMOOTHED_FROM);
+  if (kx === 1 && ky === 1 && smooth) {
+    // Each page column and row to the image axis it runs along (u across, v down, swapped for a sideways image).
+    const cols = taps(width, (x) => (upright ? ia * x + ie : ib * x + iff), upright ? iw : ih);
+    const rows = taps(height, (y) => (upright ? id * y + iff : ic * y + ie), upright ? ih : iw);
+    const [us, vs] = upright ? [cols, rows] : [rows, cols];
+    for (let y = 0; y < height; y++) {
+      if (!rows.inside[y]) continue;
+      const o = y * width;
+      for (let x = 0; x < width; x++) {
+        if (!cols.inside[x]) continue;
+        const iu = upright ? x : y;
+        const iv = upright ? y : x;
+        const u0 = us.lo[iu];
+        const u1 = us.hi[iu];
+        const wu = us.weight[iu];
+        const r0 = vs.lo[iv] * iw;
+        const r1 = vs.hi[iv] * iw;
+        const wv = vs.weight[iv];
+        const top = pixels[r0 + u0] + (pixels[r0 + u1] - pixels[r0 + u0]) * wu;
+        const bottom = pixels[r1 + u0] + (pixels[r1 + u1] - pixels[r1 + u0]) * wu;
+        dst[o + x] = Math.round(top + (bottom - top) * wv);
+      }
+    }
+    return { pgm, width, height };
+  }
   if (kx === 1 && ky === 1) {
     // Nearest pixel: the image pixel's index splits into a part from the page column and one
     // from the page row (which part is which depends on the turn), so the loop only adds.
@@ -194,8 +225,9 @@ export function placeImage(
       if (u < 0 || v < 0 || u >= iw || v >= ih) continue;
       // The footprint of this page pixel in the image, in the image's own axes.
       const [ku, kv] = upright ? [kx, ky] : [ky, kx];
-      const u0 = Math.max(0, Math.floor(u - ku / 2));
-      const v0 = Math.max(0, Math.floor(v - kv / 2));
+      // The epsilon: a scale such as 8 comes out as 7.99999... in floating point, which would shift the footprint by a pixel.
+      const u0 = Math.max(0, Math.floor(u - ku / 2 + 1e-6));
+      const v0 = Math.max(0, Math.floor(v - kv / 2 + 1e-6));
       const u1 = Math.min(iw, u0 + ku);
       const v1 = Math.min(ih, v0 + kv);
       let sum = 0;
@@ -204,6 +236,33 @@ export function placeImage(
     }
   }
   return { pgm, width, height };
+}
+
+/** pdf.js smooths an image drawn at most 4/3 device pixels per image pixel: at least 3/4 of an image pixel per page pixel. */
+const SMOOTHED_FROM = 3 / 4;
+
+/**
+ * For each of `n` page pixels, the two image pixels along one axis that bilinear sampling
+ * blends (clamped at the image's edges) and the second one's weight; `inside` where the
+ * page pixel's centre falls on the image at all.
+ */
+function taps(n: number, coordinate: (centre: number) => number, size: number) {
+  const lo = new Int32Array(n);
+  const hi = new Int32Array(n);
+  const weight = new Float32Array(n);
+  const inside = new Uint8Array(n);
+  for (let i = 0; i < n; i++) {
+    const c = coordinate(i + 0.5);
+    if (!(c >= 0 && c < size)) continue;
+    inside[i] = 1;
+    // Pixel centres sit at half-integers.
+    const t = c - 0.5;
+    const f = Math.floor(t);
+    lo[i] = Math.min(size - 1, Math.max(0, f));
+    hi[i] = Math.min(size - 1, Math.max(0, f + 1));
+    weight[i] = t - f;
+  }
+  return { lo, hi, weight, inside };
 }
 
 /** An image coordinate's pixel times `stride`, or -1 outside the image's `size` pixels. */

@@ -311,7 +311,7 @@ async function ownPixels(page: PDFPageProxy, scale: number, width: number, heigh
   const pixels = decoded ? greyPixels(decoded) : null;
   if (!decoded || !pixels) return null;
   const view = page.getViewport({ scale }).transform as Matrix;
-  return placeImage(pixels, decoded.width, decoded.height, found.ctm, view, width, height);
+  return placeImage(pixels, decoded.width, decoded.height, found.ctm, view, width, height, decoded.interpolate === true);
 }
 
 async function renderGrey(doc: PDFDocumentProxy, page: PDFPageProxy, scale: number, width: number, height: number): Promise<Grey> {
