@@ -4,8 +4,22 @@
  * with 202 must end completed, failed with a specific code, or cancelled: never lost or stuck.
  */
 import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { createServer, connect, Server, Socket } from 'node:net';
 import { denseScannedPdf, digitalPdf, scannedPdf } from './fixtures';
-import { connectionOf, JobBody, runHealthcheck, Stack, startRedis, startStack, TestRedis, until, upload, waitForJob } from './harness';
+import {
+  connectionOf,
+  freePort,
+  JobBody,
+  runHealthcheck,
+  Stack,
+  startRedis,
+  startStack,
+  TestRedis,
+  until,
+  upload,
+  waitForJob,
+} from './harness';
 
 jest.setTimeout(600_000);
 
@@ -171,6 +185,92 @@ describe('Redis away', () => {
     for (const id of [before.body.id, after.body.id]) {
       const job = await waitForJob(stack.baseUrl, id, 240_000);
       expect({ id, status: job.status }).toEqual({ id, status: 'completed' });
+    }
+  });
+});
+
+/**
+ * A TCP proxy to Redis that can go silent on the connections that have sent a blocking
+ * command: nothing passes either way and nothing is closed, as when a NAT or a firewall
+ * drops a connection without telling either end.
+ */
+async function silencingProxy(redisUrl: string) {
+  const links: { client: Socket; blocking: boolean; silent: boolean }[] = [];
+  const server: Server = createServer((client) => {
+    const upstream = connect(connectionOf(redisUrl).port, '127.0.0.1');
+    const link = { client, blocking: false, silent: false };
+    links.push(link);
+    client.on('data', (data) => {
+      if (/bzpopmin/i.test(data.toString('latin1'))) link.blocking = true;
+      if (!link.silent) upstream.write(data);
+    });
+    upstream.on('data', (data) => void (link.silent || client.write(data)));
+    for (const [a, b] of [
+      [client, upstream],
+      [upstream, client],
+    ]) {
+      a.on('close', () => b.destroy());
+      a.on('error', () => b.destroy());
+    }
+  });
+  const port = await freePort();
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    /** Silences every blocking connection open now; the number silenced. */
+    silenceBlocking: () => links.filter((l) => l.blocking && !l.silent && !l.client.destroyed).map((l) => (l.silent = true)).length,
+    close: () => {
+      for (const l of links) l.client.destroy();
+      return new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
+
+describe("a worker's blocking connections lost while Redis stays up", () => {
+  let redis: TestRedis;
+  let admin: Redis;
+
+  beforeAll(async () => {
+    redis = await startRedis({ own: true });
+    admin = new Redis(connectionOf(redis.url));
+  });
+
+  afterAll(async () => {
+    admin?.disconnect();
+    await redis?.stop();
+  });
+
+  it('killed by Redis (CLIENT KILL): the worker reconnects and takes the next job', async () => {
+    const stack = await startStack({ redisUrl: redis.url });
+    try {
+      expect((await waitForJob(stack.baseUrl, (await upload(stack.baseUrl, await digitalPdf())).body.id)).status).toBe('completed');
+      const list = (await admin.call('CLIENT', 'LIST')) as string;
+      const blocked = [...list.matchAll(/id=(\d+) .*cmd=bzpopmin/g)].map((m) => m[1]);
+      expect(blocked.length).toBeGreaterThan(0);
+      for (const id of blocked) await admin.call('CLIENT', 'KILL', 'ID', id);
+      const next = await upload(stack.baseUrl, await digitalPdf());
+      expect((await waitForJob(stack.baseUrl, next.body.id, 60_000)).status).toBe('completed');
+    } finally {
+      await stack.stop();
+    }
+  });
+
+  it('gone silent (no reply, no close): the worker notices within seconds, reconnects and takes the next job', async () => {
+    const proxy = await silencingProxy(redis.url);
+    // The API on Redis directly; the worker through the proxy.
+    const stack = await startStack({ redisUrl: redis.url, workers: 0 });
+    try {
+      await stack.startWorker({ REDIS_URL: proxy.url });
+      expect((await waitForJob(stack.baseUrl, (await upload(stack.baseUrl, await digitalPdf())).body.id)).status).toBe('completed');
+      // One blocking connection per BullMQ worker of the process, each waiting for a job.
+      await until('the worker to block for jobs', async () => proxy.silenceBlocking() > 0 || null, 30_000);
+      const next = await upload(stack.baseUrl, await digitalPdf());
+      // BullMQ gives a blocking wait its timeout plus a second before it drops the connection and opens another.
+      const job = await waitForJob(stack.baseUrl, next.body.id, 60_000);
+      expect(job.status).toBe('completed');
+    } finally {
+      await stack.stop();
+      await proxy.close();
     }
   });
 });
