@@ -7,6 +7,7 @@ import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { createServer, connect, Server, Socket } from 'node:net';
 import { denseScannedPdf, digitalPdf, scannedPdf } from './fixtures';
+import { startReceiver } from './receivers';
 import {
   connectionOf,
   freePort,
@@ -187,6 +188,51 @@ describe('Redis away', () => {
       expect({ id, status: job.status }).toEqual({ id, status: 'completed' });
     }
   });
+});
+
+describe('a worker killed around the completion of a document with a webhook', () => {
+  let redis: TestRedis;
+
+  beforeAll(async () => {
+    redis = await startRedis({ own: true });
+  });
+
+  afterAll(async () => {
+    await redis?.stop();
+  });
+
+  // Webhooks need a secret to sign with; the receiver listens on loopback over plain HTTP.
+  const webhookEnv = { WEBHOOK_SECRET: 'fault-spec-secret', WEBHOOK_ALLOW_PRIVATE: 'true', WEBHOOK_ALLOW_HTTP: 'true' };
+
+  for (const [point, when] of [
+    ['deliveries-queued', 'after its webhook is queued, before BullMQ records the completion'],
+    ['completion-recorded', 'just after BullMQ records the completion'],
+  ] as const) {
+    it(`${when}: the webhook is sent once, by the next worker`, async () => {
+      const receiver = await startReceiver();
+      const stack = await startStack({ redisUrl: redis.url, workers: 0, env: webhookEnv });
+      try {
+        const doomed = await stack.startWorker({ OCR_FAULT_POINT: point });
+        const { body } = await upload(stack.baseUrl, await digitalPdf(), { callbackUrl: receiver.url });
+        expect(body).toMatchObject({ id: expect.any(String) });
+        await until('the worker to die at the fault point', async () => doomed.child.signalCode === 'SIGKILL', 60_000).catch((e) => {
+          throw new Error(`${e}: ${doomed.output.slice(-3000)}`);
+        });
+        expect(receiver.deliveries).toHaveLength(0);
+        await stack.startWorker();
+        const job = await waitForJob(stack.baseUrl, body.id, 120_000);
+        expect(job.status).toBe('completed');
+        await until('the webhook', async () => receiver.deliveries.length > 0, 60_000);
+        // Time for a second delivery, were there one.
+        await new Promise((r) => setTimeout(r, 3000));
+        expect(receiver.deliveries).toHaveLength(1);
+        expect(JSON.parse(receiver.deliveries[0].body)).toMatchObject({ id: body.id, status: 'completed' });
+      } finally {
+        await stack.stop();
+        await receiver.close();
+      }
+    });
+  }
 });
 
 /**

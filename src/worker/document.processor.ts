@@ -17,6 +17,7 @@ import { jobView, type JobView, partialResult, unsentOutput } from '../contract/
 import { queuedOptions } from '../contract/job-options';
 import { JobEvents } from '../queue/job-events.service';
 import { WebhooksService } from '../webhooks/webhooks.service';
+import { faultPoint } from './fault-point';
 import {
   DOCUMENTS_QUEUE,
   DocumentJobData,
@@ -135,6 +136,7 @@ export class DocumentProcessor extends WorkerHost implements OnApplicationBootst
     if (await job.moveToWaitingChildren(token!)) throw new WaitingChildrenError();
     const result = await this.assemble(job);
     await this.queueDeliveries(job);
+    faultPoint('deliveries-queued');
     return result;
   }
 
@@ -149,6 +151,7 @@ export class DocumentProcessor extends WorkerHost implements OnApplicationBootst
 
   @OnWorkerEvent('completed')
   onCompleted(job: Job<DocumentJobData>) {
+    faultPoint('completion-recorded');
     this.upgrade(job);
     const ms = Date.now() - (job.data.startedAt ?? job.timestamp);
     this.metrics.documentDone(ms);
