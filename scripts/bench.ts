@@ -15,9 +15,15 @@
  * Environment: BENCH_REPS (1) runs of each tool, medians reported; BENCH_ACCURACY=1 prints CER
  * and WER per file (also `npm run accuracy -- DIR...`); BENCH_PEERS=0 skips the peers;
  * BENCH_INFLIGHT (4) documents in flight; BENCH_WORKERS (1) worker processes with their
- * default OCR_CONCURRENCY; BENCH_POLLERS (200) concurrent GET /v1/jobs/{id} while the workers
+ * default OCR_CONCURRENCY; BENCH_POLLERS (0) clients GETting /v1/jobs/{id} back to back while the workers
  * are busy (0 to skip); BENCH_SCALE=1 also times the first multi-page document on 1 and 2
  * worker processes of one engine each.
+ *
+ * With `taskset` on PATH and two or more cores, three passes are pinned as the issue measured
+ * them: polling (the worker on core 1, the API and Redis on core 0; 200 and 2000 clients each
+ * GET a running job once a second, BENCH_POLL_CLIENTS="200,2000"), the latency of a one-page
+ * document against the same page's time inside the worker (BENCH_LATENCY_RUNS, 5), and scale-out
+ * (each worker process on a core of its own).
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -31,10 +37,15 @@ const env = process.env;
 const REPS = Number(env.BENCH_REPS ?? 1);
 const INFLIGHT = Number(env.BENCH_INFLIGHT ?? 4);
 const WORKERS = Number(env.BENCH_WORKERS ?? 1);
-const POLLERS = Number(env.BENCH_POLLERS ?? 200);
+const POLLERS = Number(env.BENCH_POLLERS ?? 0);
 const PEER_JOBS = availableParallelism();
 const ACCURACY = env.BENCH_ACCURACY === '1' || process.argv.includes('--accuracy');
 const OUT = env.BENCH_OUT ?? 'bench-results.json';
+const POLL_CLIENTS = (env.BENCH_POLL_CLIENTS ?? '200,2000')
+  .split(',')
+  .map(Number)
+  .filter((n) => n > 0);
+const LATENCY_RUNS = Number(env.BENCH_LATENCY_RUNS ?? 5);
 const ROOT = join(__dirname, '..', '..');
 const CORPUS = env.CORPUS_DIR ?? join(ROOT, '..', 'shared', 'corpus');
 
@@ -367,6 +378,8 @@ async function scaleOut(redisUrl: string, doc: Doc) {
     ] as const) {
       const stack = await startStack({ redisUrl, workers, env: { OCR_CONCURRENCY: '1' } });
       try {
+        // Each worker process on a core of its own (the API and Redis share them, idle enough).
+        stack.workers.forEach((w, i) => pin(w.child.pid, String(i % CORES)));
         const warm = await scannedPdf();
         await Promise.all(
           Array.from({ length: workers * 2 }, async () => waitForJob(stack.baseUrl, (await upload(stack.baseUrl, warm)).body.id)),
@@ -380,7 +393,142 @@ async function scaleOut(redisUrl: string, doc: Doc) {
       }
     }
   }
-  return { doc: doc.name, pages: doc.pages, oneS: median(times['1 worker']), twoS: median(times['2 workers']) };
+  return { doc: doc.name, pages: doc.pages, oneS: median(times['1 worker']), twoS: median(times['2 workers']), pinned: canPin() };
+}
+
+// ---- pinning: a process (all its threads) to cores, with taskset ----
+const CORES = availableParallelism();
+const canPin = () => CORES >= 2 && onPath('taskset');
+
+function pin(pid: number | undefined, cores: string): boolean {
+  if (!pid || !canPin()) return false;
+  return spawnSync('taskset', ['-a', '-pc', cores, String(pid)], { stdio: 'ignore' }).status === 0;
+}
+
+function redisPid(redisUrl: string): number | undefined {
+  const info = spawnSync('redis-cli', ['-p', new URL(redisUrl).port, 'info', 'server'], { encoding: 'utf8' }).stdout ?? '';
+  const pid = /process_id:(\d+)/.exec(info)?.[1];
+  return pid ? Number(pid) : undefined;
+}
+
+/** Follows a job to its end with long polls (not the harness's 200 ms polling, which would add up to 200 ms). */
+async function untilFinal(baseUrl: string, id: string): Promise<{ status: string }> {
+  for (;;) {
+    const res = await fetch(`${baseUrl}/v1/jobs/${id}?wait=30`);
+    const job = (await res.json()) as { status: string };
+    if (!['queued', 'processing'].includes(job.status)) return job;
+  }
+}
+
+interface PollingPass {
+  clients: number;
+  requests: number;
+  errors: number;
+  p50: number;
+  p99: number;
+  pinned: boolean;
+}
+
+/**
+ * `clients` clients each GET one running job's status once a second (their starts spread over
+ * the first second) while the worker reads `doc`; the worker on core 1, the API and Redis on core 0.
+ */
+async function pollingPass(redisUrl: string, doc: Doc, clients: number): Promise<PollingPass> {
+  const stack = await startStack({ redisUrl, workers: 0, env: { OCR_CONCURRENCY: '1' } });
+  try {
+    const worker = await stack.startWorker();
+    const pinned = pin(worker.child.pid, '1') && pin(stack.api.child.pid, '0') && pin(redisPid(redisUrl), '0');
+    const warm = await scannedPdf();
+    await waitForJob(stack.baseUrl, (await upload(stack.baseUrl, warm)).body.id);
+    const { body } = await upload(stack.baseUrl, readFileSync(doc.file));
+    const done = untilFinal(stack.baseUrl, body.id);
+    let running = true;
+    void done.finally(() => (running = false));
+    const times: number[] = [];
+    let errors = 0;
+    const deadline = performance.now() + 60_000;
+    await Promise.all(
+      Array.from({ length: clients }, async (_, i) => {
+        await new Promise((r) => setTimeout(r, (i / clients) * 1000));
+        while (running && performance.now() < deadline) {
+          const t0 = performance.now();
+          try {
+            const res = await fetch(`${stack.baseUrl}/v1/jobs/${body.id}`);
+            await res.arrayBuffer();
+            if (res.status !== 200) errors += 1;
+          } catch {
+            errors += 1;
+          }
+          const took = performance.now() - t0;
+          // Only while the job runs: a finished job's view is another path.
+          if (running) times.push(took);
+          await new Promise((r) => setTimeout(r, Math.max(0, 1000 - took)));
+        }
+      }),
+    );
+    await done;
+    return { clients, requests: times.length, errors, p50: percentile(times, 50), p99: percentile(times, 99), pinned };
+  } finally {
+    await stack.stop();
+  }
+}
+
+interface LatencyPass {
+  doc: string;
+  runs: number;
+  /** Upload sent to `completed` seen, median. */
+  latencyMs: number;
+  /** The page's own time in the worker's thread (open, text layer, pixels, orientation, OCR), median. */
+  inProcessMs: number;
+  /** Where the rest went, per document, means from the worker's metrics. */
+  documentsQueueWaitMs: number;
+  pagesQueueWaitMs: number;
+  documentMs: number;
+  pinned: boolean;
+}
+
+/** One document at a time, on a warm worker: its upload-to-completed time against the page's time inside the worker. */
+async function latencyPass(redisUrl: string, doc: Doc): Promise<LatencyPass> {
+  const metricsPort = await freePort();
+  const stack = await startStack({ redisUrl, workers: 0, env: { OCR_CONCURRENCY: '1' } });
+  try {
+    const worker = await stack.startWorker({ WORKER_METRICS_PORT: String(metricsPort) });
+    const pinned = pin(worker.child.pid, '1') && pin(stack.api.child.pid, '0') && pin(redisPid(redisUrl), '0');
+    const bytes = readFileSync(doc.file);
+    // Warm: the engine loaded, the document's pages seen once.
+    await untilFinal(stack.baseUrl, (await upload(stack.baseUrl, bytes)).body.id);
+    const latencies: number[] = [];
+    const inProcess: number[] = [];
+    const before = await scrape(metricsPort);
+    for (let i = 0; i < LATENCY_RUNS; i++) {
+      const m0 = await scrape(metricsPort);
+      const t0 = performance.now();
+      const { body } = await upload(stack.baseUrl, bytes);
+      await untilFinal(stack.baseUrl, body.id);
+      latencies.push(performance.now() - t0);
+      const m1 = await scrape(metricsPort);
+      const stage = (name: string) =>
+        histogram(m1, 'ocr_page_stage_seconds', `stage="${name}"`).sum - histogram(m0, 'ocr_page_stage_seconds', `stage="${name}"`).sum;
+      inProcess.push(['open', 'text_layer', 'render', 'osd', 'ocr'].reduce((sum, name) => sum + stage(name), 0) * 1000);
+    }
+    const after = await scrape(metricsPort);
+    const meanMs = (name: string, labels = '') => {
+      const [a, b] = [histogram(after, name, labels), histogram(before, name, labels)];
+      return a.count > b.count ? ((a.sum - b.sum) / (a.count - b.count)) * 1000 : NaN;
+    };
+    return {
+      doc: doc.name,
+      runs: LATENCY_RUNS,
+      latencyMs: median(latencies),
+      inProcessMs: median(inProcess),
+      documentsQueueWaitMs: meanMs('ocr_queue_wait_seconds', 'queue="documents"'),
+      pagesQueueWaitMs: meanMs('ocr_queue_wait_seconds', 'queue="pages"'),
+      documentMs: meanMs('ocr_document_duration_seconds'),
+      pinned,
+    };
+  } finally {
+    await stack.stop();
+  }
 }
 
 // ---- report ----
@@ -467,6 +615,12 @@ async function main() {
         : undefined;
     const multiPage = docs.find((d) => d.pages >= 10);
     const scale = env.BENCH_SCALE === '1' && multiPage ? await scaleOut(redis.url, multiPage) : null;
+    // A job that runs long enough to be polled, and a one-page document for the latency.
+    const longest = [...docs].sort((a, b) => b.pages - a.pages)[0];
+    const pollingPasses: PollingPass[] = [];
+    for (const clients of longest ? POLL_CLIENTS : []) pollingPasses.push(await pollingPass(redis.url, longest, clients));
+    const onePage = docs.find((d) => d.pages === 1);
+    const latency = onePage && LATENCY_RUNS > 0 ? await latencyPass(redis.url, onePage) : null;
 
     const report = {
       date: new Date().toISOString(),
@@ -475,6 +629,8 @@ async function main() {
       inflight: INFLIGHT,
       sets: {} as Record<string, unknown>,
       polling,
+      pollingPasses,
+      latency,
       scale,
     };
     console.log(
@@ -526,9 +682,24 @@ async function main() {
         `\nGET /v1/jobs/{id}, ${POLLERS} concurrent pollers while the workers were busy: ${polling.requests} requests, ${polling.errors} errors, p50 ${fmt(polling.p50)} ms, p99 ${fmt(polling.p99)} ms`,
       );
     }
+    for (const p of pollingPasses) {
+      console.log(
+        `\nGET /v1/jobs/{id} of a running job (${longest.name}), ${p.clients} clients once a second${p.pinned ? ' (worker on core 1, API and Redis on core 0)' : ' (not pinned)'}: ` +
+          `${p.requests} requests, ${p.errors} errors, p50 ${fmt(p.p50)} ms, p99 ${fmt(p.p99)} ms`,
+      );
+    }
+    if (latency) {
+      const rest = latency.latencyMs - latency.inProcessMs;
+      console.log(
+        `\nlatency, ${latency.doc}, one at a time on a warm worker${latency.pinned ? ' (pinned as above)' : ''}: upload to completed ${fmt(latency.latencyMs, 0)} ms, ` +
+          `the page in the worker's thread ${fmt(latency.inProcessMs, 0)} ms: ${fmt(latency.latencyMs / latency.inProcessMs, 2)}x. ` +
+          `The other ${fmt(rest, 0)} ms: documents queue wait ${fmt(latency.documentsQueueWaitMs, 0)} ms, pages queue wait ${fmt(latency.pagesQueueWaitMs, 0)} ms, ` +
+          `document from start to completed ${fmt(latency.documentMs, 0)} ms (medians of ${latency.runs}; means for the waits)`,
+      );
+    }
     if (scale) {
       console.log(
-        `\nscale-out, ${scale.doc} (${scale.pages} pages), one engine per process: 1 worker ${fmt(scale.oneS)} s, 2 workers ${fmt(scale.twoS)} s: ${fmt(scale.oneS / scale.twoS, 2)}x`,
+        `\nscale-out, ${scale.doc} (${scale.pages} pages), one engine per process${scale.pinned ? ', each on a core of its own' : ''}: 1 worker ${fmt(scale.oneS)} s, 2 workers ${fmt(scale.twoS)} s: ${fmt(scale.oneS / scale.twoS, 2)}x`,
       );
     }
     if (ACCURACY) {
