@@ -53,7 +53,7 @@ import { JobEvents } from '../../queue/job-events.service';
 import { JobWatcher } from '../events/job-watcher.service';
 import { streamJobEvents } from '../events/sse';
 import { receiveRawPdf } from './raw-upload';
-import { readUrlRequest } from './json-request';
+import { isJson, readUrlRequest } from './json-request';
 
 const POLL_HEADER = {
   'Retry-After': {
@@ -73,6 +73,12 @@ const FILE_HEADERS = {
 };
 
 const MAX_WAIT_SECONDS = 60;
+const unsupportedType = (type: string) =>
+  new ApiError(
+    HttpStatus.UNSUPPORTED_MEDIA_TYPE,
+    'unsupported_media_type',
+    `Content-Type "${type.split(';')[0].trim().slice(0, 100)}" is not taken: send the PDF as multipart/form-data (part "file"), as the body with application/pdf, or by reference with application/json.`,
+  );
 /** Each option's query parameter for raw uploads, documented as its form field (see UploadDto). */
 const RAW_OPTION_SCHEMAS: Record<JobOptionName, object> = {
   languages: { type: 'string' },
@@ -185,11 +191,12 @@ export class JobsController {
   ) {
     const type = req.headers['content-type'] ?? '';
     let created;
-    if (!uploaded && /^application\/json\s*(;|$)/i.test(type)) {
+    if (!uploaded && isJson(type)) {
       const { url, values } = await readUrlRequest(req);
       created = await this.submission.create({ url }, { values, from: 'json' }, owner, idempotencyKey);
     } else {
       const raw = !uploaded && /^application\/pdf\s*(;|$)/i.test(type);
+      if (!uploaded && !raw && type && !/^multipart\/form-data\s*(;|$)/i.test(type)) throw unsupportedType(type);
       const file = raw ? await receiveRawPdf(req, this.storage.incomingDir, this.config.maxUploadBytes) : uploaded;
       created = await this.submission.create({ file }, { values: (raw ? query : body) ?? {}, from: 'form' }, owner, idempotencyKey);
     }
