@@ -22,20 +22,20 @@ async function bootstrap() {
   app.set('trust proxy', config.trustProxy);
   // TLS is usually ended by a proxy in front; upgrading requests would break plain-HTTP setups.
   app.use(helmet({ contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } } }));
-  const { port, managementPort } = config;
+  const { port, host, managementPort, managementHost } = config;
   if (managementPort) app.use(splitByPort(managementPort));
   serveOpenApi(app);
   serveWebPage(app);
   app.enableShutdownHooks();
-  await app.listen(port);
+  await app.listen(port, host);
   const logger = new Logger('Api');
-  logger.log(`API listening on port ${port}`);
+  logger.log(`API listening on ${host} port ${port}`);
   if (managementPort) {
     // The same app on a second port; Nest closes only the first, so this one is closed with the process.
     const management = createServer(app.getHttpAdapter().getInstance());
-    await new Promise<void>((resolve, reject) => management.once('error', reject).listen(managementPort, resolve));
+    await new Promise<void>((resolve, reject) => management.once('error', reject).listen(managementPort, managementHost, resolve));
     management.unref();
-    logger.log(`Health, metrics and dashboard on port ${managementPort}`);
+    logger.log(`Health, metrics and dashboard on ${managementHost} port ${managementPort}`);
   }
 }
 

@@ -9,11 +9,16 @@ const bool = (fallback: 'true' | 'false') =>
     .enum(['true', 'false'])
     .default(fallback)
     .transform((v) => v === 'true');
+// An address to listen on; a wildcard (0.0.0.0, ::) is every interface.
+const bindAddress = z.union([z.ipv4(), z.ipv6()], { error: 'expected an IP address, such as 127.0.0.1 or 0.0.0.0' });
 const languageList = z.string().regex(/^[a-z_]{3,}(\+[a-z_]{3,})*$/, 'expected language codes joined by "+", e.g. eng or eng+fra');
 
 const schema = z.object({
   PORT: int(1).max(65535).default(3000),
+  // Loopback unless told otherwise: the images set 0.0.0.0, a process started from source stays private.
+  HOST: bindAddress.default('127.0.0.1'),
   MANAGEMENT_PORT: int(1).max(65535).optional(),
+  MANAGEMENT_HOST: bindAddress.optional(),
   REDIS_URL: z.url({ protocol: /^rediss?$/ }).default('redis://127.0.0.1:6379'),
   // A password kept in a file (a Docker or Kubernetes secret) rather than in REDIS_URL.
   REDIS_PASSWORD_FILE: z.string().min(1).optional(),
@@ -89,6 +94,7 @@ const schema = z.object({
   LOG_FORMAT: z.enum(['json', 'pretty']).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
   WORKER_METRICS_PORT: int(0).max(65535).default(9464),
+  WORKER_METRICS_HOST: bindAddress.default('127.0.0.1'),
   // The async contract: retention, back-pressure, webhooks.
   MAX_RETENTION_SECONDS: int(1).default(7 * 24 * 60 * 60),
   MAX_QUEUED_PAGES: int(0).default(10_000),
@@ -189,8 +195,12 @@ export interface RedisSettings {
 /** The validated configuration, parsed once at start-up and injected where needed. */
 export class AppConfig {
   readonly port: number;
+  /** The address PORT listens on. */
+  readonly host: string;
   /** Port for /health*, /metrics and the dashboard, kept off PORT; undefined serves them on PORT. */
   readonly managementPort: number | undefined;
+  /** The address MANAGEMENT_PORT listens on; HOST unless set. */
+  readonly managementHost: string;
   readonly redisUrl: string;
   readonly redis: RedisSettings;
   readonly queuePrefix: string;
@@ -233,6 +243,7 @@ export class AppConfig {
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
   /** Port of the worker's Prometheus endpoint; 0 turns it off. */
   readonly workerMetricsPort: number;
+  readonly workerMetricsHost: string;
   /** Upper bound of a job's `retention`; RESULT_TTL_SECONDS is the default. */
   readonly maxRetentionSeconds: number;
   /** Uploads are refused (503 queue_full) while this many pages wait; 0 turns the check off. */
@@ -255,7 +266,9 @@ export class AppConfig {
 
   constructor(values: z.infer<typeof schema>, files: { redisPassword?: string; sentinelPassword?: string } = {}) {
     this.port = values.PORT;
+    this.host = values.HOST;
     this.managementPort = values.MANAGEMENT_PORT;
+    this.managementHost = values.MANAGEMENT_HOST ?? values.HOST;
     this.redisUrl = values.REDIS_URL;
     this.redis = {
       url: values.REDIS_URL,
@@ -304,6 +317,7 @@ export class AppConfig {
     this.logFormat = values.LOG_FORMAT ?? (values.NODE_ENV === 'production' ? 'json' : 'pretty');
     this.logLevel = values.LOG_LEVEL;
     this.workerMetricsPort = values.WORKER_METRICS_PORT;
+    this.workerMetricsHost = values.WORKER_METRICS_HOST;
     this.maxRetentionSeconds = values.MAX_RETENTION_SECONDS;
     this.maxQueuedPages = values.MAX_QUEUED_PAGES;
     this.maxPagesInFlightPerKey = values.MAX_PAGES_IN_FLIGHT_PER_KEY;
@@ -354,4 +368,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const sentinelPassword = secretFile('REDIS_SENTINEL_PASSWORD_FILE', parsed.data.REDIS_SENTINEL_PASSWORD_FILE);
   if (problems.length) throw new ConfigError(`Invalid configuration:\n  ${problems.join('\n  ')}`);
   return new AppConfig(parsed.data, { redisPassword, sentinelPassword });
+}
+
+/** How a client on this host reaches a server listening on `host`: a wildcard is reached on loopback. */
+export function localAddress(host: string): string {
+  if (host === '0.0.0.0') return '127.0.0.1';
+  if (host === '::') return '[::1]';
+  return host.includes(':') ? `[${host}]` : host;
 }
