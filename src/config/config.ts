@@ -49,6 +49,11 @@ const schema = z.object({
     .regex(/^([^/\s]+\/)*$/, 'expected "" or a prefix ending in "/", such as "inputs/"')
     .default('inputs/'),
   MAX_UPLOAD_BYTES: int(1).default(50 * 1024 * 1024),
+  // A slow client holds a socket and a temporary file: its headers, each pause in its body and
+  // its whole request are bounded (README, "Limits in force").
+  HEADERS_TIMEOUT_MS: int(1000).default(20_000),
+  BODY_IDLE_TIMEOUT_MS: int(1000).default(20_000),
+  REQUEST_TIMEOUT_MS: int(1000).default(120_000),
   SOURCE_TIMEOUT_MS: int(1000).default(120_000),
   MAX_PAGES: int(1).default(500),
   OCR_LANGUAGES: languageList.default('eng'),
@@ -114,6 +119,9 @@ export const CONFIG_VARIABLES: readonly string[] = Object.keys(schema.shape);
 const checkedSchema = schema.superRefine((values, ctx) => {
   if (values.MAX_RETENTION_SECONDS < values.RESULT_TTL_SECONDS) {
     ctx.addIssue({ code: 'custom', path: ['MAX_RETENTION_SECONDS'], message: 'must not be less than RESULT_TTL_SECONDS' });
+  }
+  if (values.HEADERS_TIMEOUT_MS > values.REQUEST_TIMEOUT_MS) {
+    ctx.addIssue({ code: 'custom', path: ['HEADERS_TIMEOUT_MS'], message: 'must not be more than REQUEST_TIMEOUT_MS' });
   }
   if (values.MANAGEMENT_PORT !== undefined && values.MANAGEMENT_PORT === values.PORT) {
     ctx.addIssue({ code: 'custom', path: ['MANAGEMENT_PORT'], message: 'must differ from PORT' });
@@ -208,6 +216,8 @@ export class AppConfig {
   /** The bucket of STORAGE_URL; null keeps documents in STORAGE_DIR. */
   readonly s3: S3Settings | null;
   readonly maxUploadBytes: number;
+  /** How long a request's headers, a pause in its body, and the whole request may take to arrive. */
+  readonly requestTimeouts: { headersMs: number; bodyIdleMs: number; requestMs: number };
   /** How long the API may take to fetch a job's `url`. */
   readonly sourceTimeoutMs: number;
   readonly maxPages: number;
@@ -291,6 +301,11 @@ export class AppConfig {
         }
       : null;
     this.maxUploadBytes = values.MAX_UPLOAD_BYTES;
+    this.requestTimeouts = {
+      headersMs: values.HEADERS_TIMEOUT_MS,
+      bodyIdleMs: values.BODY_IDLE_TIMEOUT_MS,
+      requestMs: values.REQUEST_TIMEOUT_MS,
+    };
     this.sourceTimeoutMs = values.SOURCE_TIMEOUT_MS;
     this.maxPages = values.MAX_PAGES;
     this.ocrLanguages = values.OCR_LANGUAGES;

@@ -173,6 +173,7 @@ export class JobsController {
       'url_not_allowed',
       'output_url_not_allowed',
     ],
+    408: ['request_timeout'],
     409: ['idempotency_key_in_use'],
     413: ['file_too_large', 'json_too_large'],
     415: ['unsupported_media_type'],
