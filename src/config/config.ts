@@ -86,6 +86,8 @@ const schema = z.object({
     ),
   RATE_LIMIT: int(0).default(600),
   RATE_LIMIT_WINDOW_SECONDS: int(1).default(60),
+  MAX_STREAMS_PER_KEY: int(0).default(20),
+  MAX_STREAMS_PER_ADDRESS: int(0).default(50),
   TRUST_PROXY: z.string().optional(),
   ADMIN_USER: z
     .string()
@@ -246,6 +248,8 @@ export class AppConfig {
   /** Requests per key (or client address) per window; 0 turns rate limiting off. */
   readonly rateLimit: number;
   readonly rateLimitWindowSeconds: number;
+  /** Event streams and long polls open at once per API key and per client address (each API process); 0 turns a limit off. */
+  readonly streamLimits: { perKey: number; perAddress: number };
   readonly trustProxy: boolean | number | string;
   /** Credentials of the queue dashboard; null turns the dashboard off. */
   readonly admin: { user: string; password: StoredSecret } | null;
@@ -327,6 +331,7 @@ export class AppConfig {
     this.apiKeys = new Set(values.API_KEYS);
     this.rateLimit = values.RATE_LIMIT;
     this.rateLimitWindowSeconds = values.RATE_LIMIT_WINDOW_SECONDS;
+    this.streamLimits = { perKey: values.MAX_STREAMS_PER_KEY, perAddress: values.MAX_STREAMS_PER_ADDRESS };
     this.trustProxy = trustProxy(values.TRUST_PROXY);
     this.admin = values.ADMIN_USER && values.ADMIN_PASSWORD ? { user: values.ADMIN_USER, password: values.ADMIN_PASSWORD } : null;
     this.logFormat = values.LOG_FORMAT ?? (values.NODE_ENV === 'production' ? 'json' : 'pretty');

@@ -51,6 +51,7 @@ import { StorageService } from '../../storage/storage.service';
 import { AppConfig } from '../../config/config';
 import { JobEvents } from '../../queue/job-events.service';
 import { JobWatcher } from '../events/job-watcher.service';
+import { StreamLimits } from '../events/stream-limits.service';
 import { streamJobEvents } from '../events/sse';
 import { receiveRawPdf } from './raw-upload';
 import { isJson, readUrlRequest } from './json-request';
@@ -120,6 +121,7 @@ export class JobsController {
     private readonly storage: StorageService,
     private readonly events: JobEvents,
     private readonly watcher: JobWatcher,
+    private readonly streams: StreamLimits,
   ) {}
 
   @Post()
@@ -217,11 +219,12 @@ export class JobsController {
     schema: { type: 'integer', minimum: 0, maximum: MAX_WAIT_SECONDS },
   })
   @ApiOkResponse({ type: JobDto, headers: POLL_HEADER })
-  @ApiErrors({ 400: ['invalid_option'], 404: ['job_not_found'] })
+  @ApiErrors({ 400: ['invalid_option'], 404: ['job_not_found'], 429: ['rate_limited', 'too_many_streams'] })
   async find(
     @Param('id') id: string,
     @Query('wait') wait: string | undefined,
     @Owner() owner: string | null,
+    @Req() req: Request,
     @Res({ passthrough: true }) res: Response,
   ): Promise<JobView> {
     let reply: JobStatusReply;
@@ -234,6 +237,7 @@ export class JobsController {
           `"wait" must be a whole number of seconds from 0 to ${MAX_WAIT_SECONDS}.`,
         );
       }
+      if (Number(wait) > 0) this.streams.hold(owner, req, res);
       reply = await this.jobs.waitForChange(id, owner, Number(wait));
     }
     if (reply.retryAfter) res.setHeader('Retry-After', String(reply.retryAfter));
@@ -253,9 +257,10 @@ export class JobsController {
   @ApiOkResponse({
     content: { 'text/event-stream': { schema: { type: 'string', description: 'A stream of `status` and `page` events.' } } },
   })
-  @ApiErrors({ 404: ['job_not_found'] })
+  @ApiErrors({ 404: ['job_not_found'], 429: ['rate_limited', 'too_many_streams'] })
   async stream(@Param('id') id: string, @Owner() owner: string | null, @Req() req: Request, @Res() res: Response) {
     const view = await this.jobs.find(id, owner);
+    this.streams.hold(owner, req, res);
     await streamJobEvents(req, res, view, this.events, this.watcher);
   }
 
