@@ -593,6 +593,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description `code`: `request_timeout` */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description `code`: `idempotency_key_in_use` */
             409: {
                 headers: {
@@ -712,7 +721,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description `code`: `rate_limited` */
+            /** @description `code`: `rate_limited`, `too_many_streams` */
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -852,7 +861,7 @@ export interface operations {
                     "text/event-stream": components["schemas"]["Error"];
                 };
             };
-            /** @description `code`: `rate_limited` */
+            /** @description `code`: `rate_limited`, `too_many_streams` */
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -860,7 +869,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "text/event-stream": components["schemas"]["Error"];
                 };
             };
             /** @description `code`: `internal_error` */

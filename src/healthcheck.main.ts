@@ -4,7 +4,7 @@
  *   node dist/healthcheck.main.js worker   HEARTBEAT_FILE was refreshed recently
  * Exits 0 when healthy, 1 otherwise, saying why (Docker keeps the output in `inspect`).
  */
-import { loadConfig } from './config/config';
+import { loadConfig, localAddress } from './config/config';
 import { heartbeatAgeMs, HEARTBEAT_STALE_MS } from './contract/heartbeat';
 
 const TIMEOUT_MS = 4000;
@@ -12,7 +12,8 @@ const TIMEOUT_MS = 4000;
 async function check(role: string | undefined): Promise<string | null> {
   const config = loadConfig();
   if (role === 'api') {
-    const res = await fetch(`http://127.0.0.1:${config.managementPort ?? config.port}/health`, { signal: AbortSignal.timeout(TIMEOUT_MS) });
+    const [host, port] = config.managementPort ? [config.managementHost, config.managementPort] : [config.host, config.port];
+    const res = await fetch(`http://${localAddress(host)}:${port}/health`, { signal: AbortSignal.timeout(TIMEOUT_MS) });
     return res.ok ? null : `/health answered ${res.status}: ${await res.text()}`;
   }
   if (role === 'worker') {

@@ -62,6 +62,44 @@ describe('bad input gets a specific error and blocks nothing', () => {
     expect(await res.json()).toEqual(errorShape(400, 'file_missing'));
   });
 
+  it('refuses a raw body of another type with 415 unsupported_media_type, naming the types it takes', async () => {
+    const res = await fetch(`${stack.baseUrl}/v1/jobs`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'image/png' },
+      body: textImagePng(['x']),
+    });
+    expect(res.status).toBe(415);
+    const body = (await res.json()) as { message: string };
+    expect(body).toEqual(errorShape(415, 'unsupported_media_type'));
+    for (const type of ['multipart/form-data', 'application/pdf', 'application/json']) expect(body.message).toContain(type);
+  });
+
+  it('refuses a JSON body declared over 16 KiB with 413 json_too_large, even past MAX_UPLOAD_BYTES', async () => {
+    const res = await fetch(`${stack.baseUrl}/v1/jobs`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ url: 'https://example.com/a.pdf', pages: ' '.repeat(2 * 1024 * 1024) }),
+    });
+    expect(res.status).toBe(413);
+    expect(await res.json()).toEqual(errorShape(413, 'json_too_large'));
+  });
+
+  it('refuses an empty Idempotency-Key header with 400 invalid_option, as a malformed one', async () => {
+    for (const key of ['', 'x'.repeat(256)]) {
+      const { res, body } = await upload(stack.baseUrl, await digitalPdf(), {}, 'doc.pdf', { 'Idempotency-Key': key });
+      expect(res.status).toBe(400);
+      expect(body).toEqual(errorShape(400, 'invalid_option'));
+      expect(body.message).toContain('Idempotency-Key');
+      const json = await fetch(`${stack.baseUrl}/v1/jobs`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', 'Idempotency-Key': key },
+        body: JSON.stringify({ url: 'https://example.com/a.pdf' }),
+      });
+      expect(json.status).toBe(400);
+      expect(await json.json()).toEqual(errorShape(400, 'invalid_option'));
+    }
+  });
+
   it('finds the PDF signature after leading junk, as PDF readers do', async () => {
     const { res, body } = await upload(stack.baseUrl, Buffer.concat([Buffer.from('junk before the header\n'), await digitalPdf()]));
     expect(res.status).toBe(202);

@@ -3,6 +3,7 @@
  * its public port and the management port.
  */
 import { readFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { freePort, runHealthcheck, startProcess, startRedis, until } from './harness';
@@ -125,5 +126,81 @@ describe('MANAGEMENT_PORT', () => {
       await api.stop();
       await redis.stop();
     }
+  });
+});
+
+describe('bind addresses', () => {
+  /** Whether a TCP connection to host:port is accepted; 127.0.0.2 is loopback too, but not 127.0.0.1. */
+  const accepts = (host: string, port: number) =>
+    new Promise<boolean>((resolve, reject) => {
+      const socket = connect({ host, port });
+      socket.once('connect', () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.once('error', (error: NodeJS.ErrnoException) => (error.code === 'ECONNREFUSED' ? resolve(false) : reject(error)));
+    });
+  const ports = async () => ({ PORT: await freePort(), MANAGEMENT_PORT: await freePort(), WORKER_METRICS_PORT: await freePort() });
+
+  async function start(hosts: Record<string, string>) {
+    const redis = await startRedis();
+    const p = await ports();
+    const env = {
+      ...Object.fromEntries(Object.entries(p).map(([k, v]) => [k, String(v)])),
+      REDIS_URL: redis.url,
+      STORAGE_DIR: '/tmp/ocr-e2e-bind',
+      OCR_CONCURRENCY: '1',
+      ...hosts,
+    };
+    const api = startProcess('api', env);
+    const worker = startProcess('worker', env);
+    const stop = async () => {
+      await Promise.all([api.stop(), worker.stop()]);
+      await redis.stop();
+    };
+    try {
+      await until('the API to listen', async () => api.output.includes('Health, metrics and dashboard') || api.child.exitCode !== null);
+      await until('the worker metrics', async () => worker.output.includes('Metrics on port') || worker.child.exitCode !== null);
+      expect([api.child.exitCode, worker.child.exitCode]).toEqual([null, null]);
+    } catch (error) {
+      await stop();
+      throw error;
+    }
+    return { ports: p, env, stop };
+  }
+
+  it('is loopback (127.0.0.1) for the API, management and worker metrics ports by default', async () => {
+    const { ports, stop } = await start({});
+    try {
+      for (const port of Object.values(ports)) {
+        expect({ port, '127.0.0.1': await accepts('127.0.0.1', port), '127.0.0.2': await accepts('127.0.0.2', port) }).toEqual({
+          port,
+          '127.0.0.1': true,
+          '127.0.0.2': false,
+        });
+      }
+    } finally {
+      await stop();
+    }
+  });
+
+  it('is HOST, MANAGEMENT_HOST and WORKER_METRICS_HOST when set, and the healthcheck follows it', async () => {
+    const { ports, env, stop } = await start({ HOST: '0.0.0.0', MANAGEMENT_HOST: '127.0.0.2', WORKER_METRICS_HOST: '127.0.0.2' });
+    try {
+      const seen = async (port: number) => [await accepts('127.0.0.1', port), await accepts('127.0.0.2', port)];
+      expect(await seen(ports.PORT)).toEqual([true, true]);
+      expect(await seen(ports.MANAGEMENT_PORT)).toEqual([false, true]);
+      expect(await seen(ports.WORKER_METRICS_PORT)).toEqual([false, true]);
+      // It asks the management port where it listens: 127.0.0.2 here.
+      expect(runHealthcheck('api', env)).toMatchObject({ status: 0 });
+    } finally {
+      await stop();
+    }
+  });
+
+  it('is every interface in the images, so containers stay reachable', () => {
+    const read = (file: string) => readFileSync(join(__dirname, '..', file), 'utf8');
+    expect(read('Dockerfile.api')).toMatch(/^\s+HOST=0\.0\.0\.0\b/m);
+    expect(read('Dockerfile.worker')).toMatch(/^\s+WORKER_METRICS_HOST=0\.0\.0\.0\b/m);
   });
 });

@@ -5,11 +5,12 @@
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { digitalPdf, scannedPdf } from './fixtures';
 import { slowToOpenPdf } from './hostile-fixtures';
-import { connectionOf, freePort, Stack, startRedis, startStack, TestRedis, until, upload, waitForJob } from './harness';
+import { connectionOf, freePort, JobBody, Stack, startRedis, startStack, TestRedis, until, upload, waitForJob } from './harness';
 
 describe('ids and storage keys', () => {
   let redis: TestRedis;
@@ -212,5 +213,111 @@ describe('one slow document', () => {
     } finally {
       await stack.stop();
     }
+  });
+});
+
+describe('a slow request (slowloris)', () => {
+  let stack: Stack;
+  const IDLE_MS = 2000;
+  const REQUEST_MS = 5000;
+
+  beforeAll(async () => {
+    stack = await startStack({
+      workers: 0,
+      env: { HEADERS_TIMEOUT_MS: String(IDLE_MS), BODY_IDLE_TIMEOUT_MS: String(IDLE_MS), REQUEST_TIMEOUT_MS: String(REQUEST_MS) },
+    });
+  });
+
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  /**
+   * Sends `head` on a raw socket, then `trickle` a byte at a time every `everyMs` (or, for
+   * `everyMs` null, nothing more); resolves with what came back and when the socket closed.
+   */
+  function slowRequest(head: string, everyMs: number | null) {
+    const port = Number(new URL(stack.baseUrl).port);
+    return new Promise<{ reply: string; ms: number }>((resolve, reject) => {
+      const started = Date.now();
+      let reply = '';
+      const socket = connect({ host: '127.0.0.1', port }, () => socket.write(head));
+      const drip = everyMs === null ? null : setInterval(() => socket.writable && socket.write('x'), everyMs);
+      // Far past every limit under test: the request is not ended by the server at all.
+      const giveUp = setTimeout(() => {
+        socket.destroy();
+        reject(new Error(`still open after 60 s; got ${JSON.stringify(reply)}`));
+      }, 60_000);
+      socket.on('data', (d) => (reply += d));
+      socket.on('error', () => undefined);
+      socket.on('close', () => {
+        if (drip) clearInterval(drip);
+        clearTimeout(giveUp);
+        resolve({ reply, ms: Date.now() - started });
+      });
+    });
+  }
+
+  const incoming = () => readdirSync(join(stack.env.STORAGE_DIR, 'incoming'));
+  const multipartHead = () => {
+    const preamble =
+      '--b\r\nContent-Disposition: form-data; name="file"; filename="a.pdf"\r\nContent-Type: application/pdf\r\n\r\n%PDF-1.4\n';
+    return (
+      `POST /v1/jobs HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=b\r\nContent-Length: 10000000\r\n\r\n` + preamble
+    );
+  };
+
+  const rawHead = () => 'POST /v1/jobs HTTP/1.1\r\nHost: x\r\nContent-Type: application/pdf\r\nContent-Length: 10000000\r\n\r\n%PDF-1.4\n';
+  const uploads: [string, () => string][] = [
+    ['a multipart upload', multipartHead],
+    ['a raw upload', rawHead],
+  ];
+
+  it.each(uploads)('ends %s whose body stalls with 408 request_timeout, and removes its temporary file', async (_what, head) => {
+    const { reply, ms } = await slowRequest(head(), null);
+    console.log(`stalled body: closed after ${ms} ms (BODY_IDLE_TIMEOUT_MS ${IDLE_MS})`);
+    expect(reply).toMatch(/^HTTP\/1\.1 408 /);
+    expect(JSON.parse(reply.slice(reply.indexOf('\r\n\r\n') + 4))).toMatchObject({ statusCode: 408, code: 'request_timeout' });
+    // Bounded by construction: the limit, and the 1 s at which Node checks connections.
+    expect(ms).toBeLessThan(IDLE_MS + 10_000);
+    await until('the temporary file to be removed', async () => incoming().length === 0, 10_000);
+  });
+
+  it.each(uploads)('ends %s that trickles a byte every 250 ms, never idle, at REQUEST_TIMEOUT_MS', async (_what, head) => {
+    const { reply, ms } = await slowRequest(head(), 250);
+    console.log(`trickled body: closed after ${ms} ms (REQUEST_TIMEOUT_MS ${REQUEST_MS})`);
+    expect(reply).toMatch(/^HTTP\/1\.1 408 /);
+    // Node's bare 408 for the whole request, not the idle limit's request_timeout: the body never paused.
+    expect(reply).not.toContain('request_timeout');
+    expect(ms).toBeLessThan(REQUEST_MS + 10_000);
+    await until('the temporary file to be removed', async () => incoming().length === 0, 10_000);
+  });
+
+  it('ends a request whose headers never end at HEADERS_TIMEOUT_MS', async () => {
+    const { reply, ms } = await slowRequest('GET /health HTTP/1.1\r\nHost: x\r\n', 500);
+    expect(reply).toMatch(/^HTTP\/1\.1 408 /);
+    expect(ms).toBeLessThan(IDLE_MS + 10_000);
+  });
+
+  it('leaves long polls and event streams open past every limit: their requests have ended', async () => {
+    const { body } = await upload(stack.baseUrl, await digitalPdf());
+    // No worker: the job stays queued, so the poll waits its whole 7 s.
+    const poll = await fetch(`${stack.baseUrl}/v1/jobs/${body.id}?wait=7`);
+    expect(poll.status).toBe(200);
+    expect(((await poll.json()) as JobBody).status).toBe('queued');
+
+    const abort = new AbortController();
+    const events = await fetch(`${stack.baseUrl}/v1/jobs/${body.id}/events`, { signal: abort.signal });
+    expect(events.status).toBe(200);
+    const reader = events.body!.getReader();
+    let ended = false;
+    const reading = (async () => {
+      while (!(await reader.read()).done);
+      ended = true;
+    })().catch(() => undefined);
+    await new Promise((r) => setTimeout(r, REQUEST_MS + 2000));
+    expect(ended).toBe(false);
+    abort.abort();
+    await reading;
   });
 });

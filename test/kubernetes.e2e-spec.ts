@@ -81,6 +81,8 @@ describe.each(LAYOUTS)('Kubernetes manifests: %s', (layout) => {
     const api = deployments(manifests).find((d) => d.metadata.name === 'ocr-api')!.spec!.template!.spec.containers[0];
     const http = api.ports!.find((p) => p.name === 'http')!;
     expect(String(http.containerPort)).toBe(settings(manifests, api).PORT ?? '3000');
+    // The processes default to loopback, which the kubelet's probes and the Service cannot reach.
+    expect(settings(manifests, api).HOST).toBe('0.0.0.0');
     for (const probe of [api.readinessProbe!, api.livenessProbe!]) {
       expect(probe.httpGet!.port).toBe('http');
       expect((await fetch(`${stack.baseUrl}${probe.httpGet!.path}`)).status).toBe(200);
@@ -93,6 +95,7 @@ describe.each(LAYOUTS)('Kubernetes manifests: %s', (layout) => {
     expect(container.livenessProbe!.exec!.command).toEqual(['node', 'dist/healthcheck.main.js', 'worker']);
     expect(existsSync(join(ROOT, 'dist', 'healthcheck.main.js'))).toBe(true);
     expect(settings(manifests, container).HEARTBEAT_FILE).toBeTruthy();
+    expect(settings(manifests, container).WORKER_METRICS_HOST).toBe('0.0.0.0');
     expect(String(container.ports!.find((p) => p.name === 'metrics')!.containerPort)).toBe(
       settings(manifests, container).WORKER_METRICS_PORT,
     );

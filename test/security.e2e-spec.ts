@@ -176,3 +176,66 @@ describe('rate limits', () => {
     }
   });
 });
+
+describe('live streams and long polls', () => {
+  let stack: Stack;
+  const open: AbortController[] = [];
+
+  beforeAll(async () => {
+    // No worker: jobs stay queued, so every stream and long poll stays open until closed.
+    stack = await startStack({
+      workers: 0,
+      env: { API_KEYS: `${KEY_A},${KEY_B}`, MAX_STREAMS_PER_KEY: '2', MAX_STREAMS_PER_ADDRESS: '3' },
+    });
+  });
+
+  afterAll(async () => {
+    for (const abort of open) abort.abort();
+    await stack?.stop();
+  });
+
+  /** GET `path` and keep it open; the response once its headers have come. */
+  const hold = async (path: string, key: string) => {
+    const abort = new AbortController();
+    open.push(abort);
+    const res = await fetch(`${stack.baseUrl}${path}`, { headers: bearer(key), signal: abort.signal });
+    return { res, close: () => abort.abort() };
+  };
+  const refused = async (res: Response) => ({
+    status: res.status,
+    retryAfter: res.headers.get('retry-after'),
+    body: (await res.json()) as { code: string },
+  });
+
+  it('are capped per key and per address with 429 too_many_streams and Retry-After, and a closed one frees its place', async () => {
+    const a = (await upload(stack.baseUrl, await digitalPdf(), {}, 'doc.pdf', bearer(KEY_A))).body.id;
+    const b = (await upload(stack.baseUrl, await digitalPdf(), {}, 'doc.pdf', bearer(KEY_B))).body.id;
+    const first = await hold(`/v1/jobs/${a}/events`, KEY_A);
+    // A long poll counts as a stream: the headers come only at its end, so it is not awaited.
+    const poll = fetch(`${stack.baseUrl}/v1/jobs/${a}?wait=60`, { headers: bearer(KEY_A), signal: AbortSignal.timeout(120_000) });
+    void poll.catch(() => undefined);
+    expect(first.res.status).toBe(200);
+
+    const limited = { status: 429, retryAfter: expect.stringMatching(/^\d+$/), body: errorBody(429, 'too_many_streams') };
+    await until('the long poll to be counted', async () => (await refused((await hold(`/v1/jobs/${a}/events`, KEY_A)).res)).status === 429);
+    expect(await refused((await hold(`/v1/jobs/${a}/events`, KEY_A)).res)).toEqual(limited);
+    expect(await refused((await hold(`/v1/jobs/${a}?wait=30`, KEY_A)).res)).toEqual(limited);
+    // A job's plain status is no stream.
+    expect((await fetch(`${stack.baseUrl}/v1/jobs/${a}`, { headers: bearer(KEY_A) })).status).toBe(200);
+
+    // Another key from the same address: its own first stream, then the address is full (3).
+    const other = await hold(`/v1/jobs/${b}/events`, KEY_B);
+    expect(other.res.status).toBe(200);
+    expect(await refused((await hold(`/v1/jobs/${b}/events`, KEY_B)).res)).toEqual(limited);
+
+    // A client that goes away frees its place.
+    first.close();
+    const again = await until('a closed stream to free its place', async () => {
+      const next = await hold(`/v1/jobs/${a}/events`, KEY_A);
+      if (next.res.status === 200) return next;
+      await next.res.body?.cancel();
+      return undefined;
+    });
+    expect(again.res.headers.get('content-type')).toMatch(/^text\/event-stream/);
+  });
+});

@@ -1,6 +1,6 @@
 import { sha256Hex } from './secret';
 import { inspect } from 'node:util';
-import { ConfigError, loadConfig } from './config';
+import { ConfigError, loadConfig, localAddress } from './config';
 
 describe('loadConfig', () => {
   it('applies defaults', () => {
@@ -70,5 +70,22 @@ describe('loadConfig', () => {
     expect(loadConfig({})).toMatchObject({ rateLimit: 600, rateLimitWindowSeconds: 60, trustProxy: false });
     expect(loadConfig({ RATE_LIMIT: '0', TRUST_PROXY: '1' })).toMatchObject({ rateLimit: 0, trustProxy: 1 });
     expect(loadConfig({ TRUST_PROXY: 'loopback, 10.0.0.0/8' }).trustProxy).toBe('loopback, 10.0.0.0/8');
+  });
+
+  it('listens on loopback unless told, and takes only addresses', () => {
+    expect(loadConfig({})).toMatchObject({ host: '127.0.0.1', managementHost: '127.0.0.1', workerMetricsHost: '127.0.0.1' });
+    expect(loadConfig({ HOST: '0.0.0.0' })).toMatchObject({ host: '0.0.0.0', managementHost: '0.0.0.0' });
+    expect(loadConfig({ HOST: '::', MANAGEMENT_HOST: '127.0.0.1' })).toMatchObject({ host: '::', managementHost: '127.0.0.1' });
+    expect(() => loadConfig({ HOST: 'my-laptop' })).toThrow(/HOST: expected an IP address/);
+    expect(localAddress('0.0.0.0')).toBe('127.0.0.1');
+    expect(localAddress('::')).toBe('[::1]');
+    expect(localAddress('10.1.2.3')).toBe('10.1.2.3');
+  });
+
+  it('bounds slow requests, headers within the whole', () => {
+    expect(loadConfig({}).requestTimeouts).toEqual({ headersMs: 20_000, bodyIdleMs: 20_000, requestMs: 120_000 });
+    expect(() => loadConfig({ HEADERS_TIMEOUT_MS: '5000', REQUEST_TIMEOUT_MS: '2000' })).toThrow(
+      /HEADERS_TIMEOUT_MS: must not be more than REQUEST_TIMEOUT_MS/,
+    );
   });
 });

@@ -9,11 +9,16 @@ const bool = (fallback: 'true' | 'false') =>
     .enum(['true', 'false'])
     .default(fallback)
     .transform((v) => v === 'true');
+// An address to listen on; a wildcard (0.0.0.0, ::) is every interface.
+const bindAddress = z.union([z.ipv4(), z.ipv6()], { error: 'expected an IP address, such as 127.0.0.1 or 0.0.0.0' });
 const languageList = z.string().regex(/^[a-z_]{3,}(\+[a-z_]{3,})*$/, 'expected language codes joined by "+", e.g. eng or eng+fra');
 
 const schema = z.object({
   PORT: int(1).max(65535).default(3000),
+  // Loopback unless told otherwise: the images set 0.0.0.0, a process started from source stays private.
+  HOST: bindAddress.default('127.0.0.1'),
   MANAGEMENT_PORT: int(1).max(65535).optional(),
+  MANAGEMENT_HOST: bindAddress.optional(),
   REDIS_URL: z.url({ protocol: /^rediss?$/ }).default('redis://127.0.0.1:6379'),
   // A password kept in a file (a Docker or Kubernetes secret) rather than in REDIS_URL.
   REDIS_PASSWORD_FILE: z.string().min(1).optional(),
@@ -44,6 +49,11 @@ const schema = z.object({
     .regex(/^([^/\s]+\/)*$/, 'expected "" or a prefix ending in "/", such as "inputs/"')
     .default('inputs/'),
   MAX_UPLOAD_BYTES: int(1).default(50 * 1024 * 1024),
+  // A slow client holds a socket and a temporary file: its headers, each pause in its body and
+  // its whole request are bounded (README, "Limits in force").
+  HEADERS_TIMEOUT_MS: int(1000).default(20_000),
+  BODY_IDLE_TIMEOUT_MS: int(1000).default(20_000),
+  REQUEST_TIMEOUT_MS: int(1000).default(120_000),
   SOURCE_TIMEOUT_MS: int(1000).default(120_000),
   MAX_PAGES: int(1).default(500),
   OCR_LANGUAGES: languageList.default('eng'),
@@ -76,6 +86,8 @@ const schema = z.object({
     ),
   RATE_LIMIT: int(0).default(600),
   RATE_LIMIT_WINDOW_SECONDS: int(1).default(60),
+  MAX_STREAMS_PER_KEY: int(0).default(20),
+  MAX_STREAMS_PER_ADDRESS: int(0).default(50),
   TRUST_PROXY: z.string().optional(),
   ADMIN_USER: z
     .string()
@@ -89,6 +101,7 @@ const schema = z.object({
   LOG_FORMAT: z.enum(['json', 'pretty']).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
   WORKER_METRICS_PORT: int(0).max(65535).default(9464),
+  WORKER_METRICS_HOST: bindAddress.default('127.0.0.1'),
   // The async contract: retention, back-pressure, webhooks.
   MAX_RETENTION_SECONDS: int(1).default(7 * 24 * 60 * 60),
   MAX_QUEUED_PAGES: int(0).default(10_000),
@@ -108,6 +121,9 @@ export const CONFIG_VARIABLES: readonly string[] = Object.keys(schema.shape);
 const checkedSchema = schema.superRefine((values, ctx) => {
   if (values.MAX_RETENTION_SECONDS < values.RESULT_TTL_SECONDS) {
     ctx.addIssue({ code: 'custom', path: ['MAX_RETENTION_SECONDS'], message: 'must not be less than RESULT_TTL_SECONDS' });
+  }
+  if (values.HEADERS_TIMEOUT_MS > values.REQUEST_TIMEOUT_MS) {
+    ctx.addIssue({ code: 'custom', path: ['HEADERS_TIMEOUT_MS'], message: 'must not be more than REQUEST_TIMEOUT_MS' });
   }
   if (values.MANAGEMENT_PORT !== undefined && values.MANAGEMENT_PORT === values.PORT) {
     ctx.addIssue({ code: 'custom', path: ['MANAGEMENT_PORT'], message: 'must differ from PORT' });
@@ -189,8 +205,12 @@ export interface RedisSettings {
 /** The validated configuration, parsed once at start-up and injected where needed. */
 export class AppConfig {
   readonly port: number;
+  /** The address PORT listens on. */
+  readonly host: string;
   /** Port for /health*, /metrics and the dashboard, kept off PORT; undefined serves them on PORT. */
   readonly managementPort: number | undefined;
+  /** The address MANAGEMENT_PORT listens on; HOST unless set. */
+  readonly managementHost: string;
   readonly redisUrl: string;
   readonly redis: RedisSettings;
   readonly queuePrefix: string;
@@ -198,6 +218,8 @@ export class AppConfig {
   /** The bucket of STORAGE_URL; null keeps documents in STORAGE_DIR. */
   readonly s3: S3Settings | null;
   readonly maxUploadBytes: number;
+  /** How long a request's headers, a pause in its body, and the whole request may take to arrive. */
+  readonly requestTimeouts: { headersMs: number; bodyIdleMs: number; requestMs: number };
   /** How long the API may take to fetch a job's `url`. */
   readonly sourceTimeoutMs: number;
   readonly maxPages: number;
@@ -226,6 +248,8 @@ export class AppConfig {
   /** Requests per key (or client address) per window; 0 turns rate limiting off. */
   readonly rateLimit: number;
   readonly rateLimitWindowSeconds: number;
+  /** Event streams and long polls open at once per API key and per client address (each API process); 0 turns a limit off. */
+  readonly streamLimits: { perKey: number; perAddress: number };
   readonly trustProxy: boolean | number | string;
   /** Credentials of the queue dashboard; null turns the dashboard off. */
   readonly admin: { user: string; password: StoredSecret } | null;
@@ -233,6 +257,7 @@ export class AppConfig {
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
   /** Port of the worker's Prometheus endpoint; 0 turns it off. */
   readonly workerMetricsPort: number;
+  readonly workerMetricsHost: string;
   /** Upper bound of a job's `retention`; RESULT_TTL_SECONDS is the default. */
   readonly maxRetentionSeconds: number;
   /** Uploads are refused (503 queue_full) while this many pages wait; 0 turns the check off. */
@@ -255,7 +280,9 @@ export class AppConfig {
 
   constructor(values: z.infer<typeof schema>, files: { redisPassword?: string; sentinelPassword?: string } = {}) {
     this.port = values.PORT;
+    this.host = values.HOST;
     this.managementPort = values.MANAGEMENT_PORT;
+    this.managementHost = values.MANAGEMENT_HOST ?? values.HOST;
     this.redisUrl = values.REDIS_URL;
     this.redis = {
       url: values.REDIS_URL,
@@ -278,6 +305,11 @@ export class AppConfig {
         }
       : null;
     this.maxUploadBytes = values.MAX_UPLOAD_BYTES;
+    this.requestTimeouts = {
+      headersMs: values.HEADERS_TIMEOUT_MS,
+      bodyIdleMs: values.BODY_IDLE_TIMEOUT_MS,
+      requestMs: values.REQUEST_TIMEOUT_MS,
+    };
     this.sourceTimeoutMs = values.SOURCE_TIMEOUT_MS;
     this.maxPages = values.MAX_PAGES;
     this.ocrLanguages = values.OCR_LANGUAGES;
@@ -299,11 +331,13 @@ export class AppConfig {
     this.apiKeys = new Set(values.API_KEYS);
     this.rateLimit = values.RATE_LIMIT;
     this.rateLimitWindowSeconds = values.RATE_LIMIT_WINDOW_SECONDS;
+    this.streamLimits = { perKey: values.MAX_STREAMS_PER_KEY, perAddress: values.MAX_STREAMS_PER_ADDRESS };
     this.trustProxy = trustProxy(values.TRUST_PROXY);
     this.admin = values.ADMIN_USER && values.ADMIN_PASSWORD ? { user: values.ADMIN_USER, password: values.ADMIN_PASSWORD } : null;
     this.logFormat = values.LOG_FORMAT ?? (values.NODE_ENV === 'production' ? 'json' : 'pretty');
     this.logLevel = values.LOG_LEVEL;
     this.workerMetricsPort = values.WORKER_METRICS_PORT;
+    this.workerMetricsHost = values.WORKER_METRICS_HOST;
     this.maxRetentionSeconds = values.MAX_RETENTION_SECONDS;
     this.maxQueuedPages = values.MAX_QUEUED_PAGES;
     this.maxPagesInFlightPerKey = values.MAX_PAGES_IN_FLIGHT_PER_KEY;
@@ -354,4 +388,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const sentinelPassword = secretFile('REDIS_SENTINEL_PASSWORD_FILE', parsed.data.REDIS_SENTINEL_PASSWORD_FILE);
   if (problems.length) throw new ConfigError(`Invalid configuration:\n  ${problems.join('\n  ')}`);
   return new AppConfig(parsed.data, { redisPassword, sentinelPassword });
+}
+
+/** How a client on this host reaches a server listening on `host`: a wildcard is reached on loopback. */
+export function localAddress(host: string): string {
+  if (host === '0.0.0.0') return '127.0.0.1';
+  if (host === '::') return '[::1]';
+  return host.includes(':') ? `[${host}]` : host;
 }

@@ -51,9 +51,10 @@ import { StorageService } from '../../storage/storage.service';
 import { AppConfig } from '../../config/config';
 import { JobEvents } from '../../queue/job-events.service';
 import { JobWatcher } from '../events/job-watcher.service';
+import { StreamLimits } from '../events/stream-limits.service';
 import { streamJobEvents } from '../events/sse';
 import { receiveRawPdf } from './raw-upload';
-import { readUrlRequest } from './json-request';
+import { isJson, readUrlRequest } from './json-request';
 
 const POLL_HEADER = {
   'Retry-After': {
@@ -73,6 +74,12 @@ const FILE_HEADERS = {
 };
 
 const MAX_WAIT_SECONDS = 60;
+const unsupportedType = (type: string) =>
+  new ApiError(
+    HttpStatus.UNSUPPORTED_MEDIA_TYPE,
+    'unsupported_media_type',
+    `Content-Type "${type.split(';')[0].trim().slice(0, 100)}" is not taken: send the PDF as multipart/form-data (part "file"), as the body with application/pdf, or by reference with application/json.`,
+  );
 /** Each option's query parameter for raw uploads, documented as its form field (see UploadDto). */
 const RAW_OPTION_SCHEMAS: Record<JobOptionName, object> = {
   languages: { type: 'string' },
@@ -114,6 +121,7 @@ export class JobsController {
     private readonly storage: StorageService,
     private readonly events: JobEvents,
     private readonly watcher: JobWatcher,
+    private readonly streams: StreamLimits,
   ) {}
 
   @Post()
@@ -167,6 +175,7 @@ export class JobsController {
       'url_not_allowed',
       'output_url_not_allowed',
     ],
+    408: ['request_timeout'],
     409: ['idempotency_key_in_use'],
     413: ['file_too_large', 'json_too_large'],
     415: ['unsupported_media_type'],
@@ -185,11 +194,12 @@ export class JobsController {
   ) {
     const type = req.headers['content-type'] ?? '';
     let created;
-    if (!uploaded && /^application\/json\s*(;|$)/i.test(type)) {
+    if (!uploaded && isJson(type)) {
       const { url, values } = await readUrlRequest(req);
       created = await this.submission.create({ url }, { values, from: 'json' }, owner, idempotencyKey);
     } else {
       const raw = !uploaded && /^application\/pdf\s*(;|$)/i.test(type);
+      if (!uploaded && !raw && type && !/^multipart\/form-data\s*(;|$)/i.test(type)) throw unsupportedType(type);
       const file = raw ? await receiveRawPdf(req, this.storage.incomingDir, this.config.maxUploadBytes) : uploaded;
       created = await this.submission.create({ file }, { values: (raw ? query : body) ?? {}, from: 'form' }, owner, idempotencyKey);
     }
@@ -209,11 +219,12 @@ export class JobsController {
     schema: { type: 'integer', minimum: 0, maximum: MAX_WAIT_SECONDS },
   })
   @ApiOkResponse({ type: JobDto, headers: POLL_HEADER })
-  @ApiErrors({ 400: ['invalid_option'], 404: ['job_not_found'] })
+  @ApiErrors({ 400: ['invalid_option'], 404: ['job_not_found'], 429: ['rate_limited', 'too_many_streams'] })
   async find(
     @Param('id') id: string,
     @Query('wait') wait: string | undefined,
     @Owner() owner: string | null,
+    @Req() req: Request,
     @Res({ passthrough: true }) res: Response,
   ): Promise<JobView> {
     let reply: JobStatusReply;
@@ -226,6 +237,7 @@ export class JobsController {
           `"wait" must be a whole number of seconds from 0 to ${MAX_WAIT_SECONDS}.`,
         );
       }
+      if (Number(wait) > 0) this.streams.hold(owner, req, res);
       reply = await this.jobs.waitForChange(id, owner, Number(wait));
     }
     if (reply.retryAfter) res.setHeader('Retry-After', String(reply.retryAfter));
@@ -245,9 +257,10 @@ export class JobsController {
   @ApiOkResponse({
     content: { 'text/event-stream': { schema: { type: 'string', description: 'A stream of `status` and `page` events.' } } },
   })
-  @ApiErrors({ 404: ['job_not_found'] })
+  @ApiErrors({ 404: ['job_not_found'], 429: ['rate_limited', 'too_many_streams'] })
   async stream(@Param('id') id: string, @Owner() owner: string | null, @Req() req: Request, @Res() res: Response) {
     const view = await this.jobs.find(id, owner);
+    this.streams.hold(owner, req, res);
     await streamJobEvents(req, res, view, this.events, this.watcher);
   }
 

@@ -4,8 +4,12 @@ import { ApiError } from '../errors/api-error';
 import { JOB_OPTION_NAMES, type JobOptionName } from '../../contract/job-options';
 
 /** Enough for a 2048-character url, outputUrl and callbackUrl and the other options. */
-const JSON_LIMIT = 16 * 1024;
+export const JSON_LIMIT = 16 * 1024;
 const FIELDS = ['url', ...JOB_OPTION_NAMES] as const;
+
+export const jsonTooLarge = () =>
+  new ApiError(HttpStatus.PAYLOAD_TOO_LARGE, 'json_too_large', `A JSON request is at most ${JSON_LIMIT} bytes.`);
+export const isJson = (type: string | undefined) => /^application\/json\s*(;|$)/i.test(type ?? '');
 
 const invalid = (message: string) => new ApiError(HttpStatus.BAD_REQUEST, 'invalid_json', message);
 
@@ -23,7 +27,7 @@ export async function readUrlRequest(req: Request): Promise<{ url: string; value
     size += (chunk as Buffer).length;
     if (size > JSON_LIMIT) {
       req.resume();
-      throw new ApiError(HttpStatus.PAYLOAD_TOO_LARGE, 'json_too_large', `A JSON request is at most ${JSON_LIMIT} bytes.`);
+      throw jsonTooLarge();
     }
     chunks.push(chunk as Buffer);
   }

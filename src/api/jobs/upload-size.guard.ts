@@ -2,6 +2,7 @@ import { CanActivate, ExecutionContext, HttpStatus, Injectable } from '@nestjs/c
 import type { Request } from 'express';
 import { AppConfig } from '../../config/config';
 import { ApiError } from '../errors/api-error';
+import { isJson, JSON_LIMIT, jsonTooLarge } from './json-request';
 
 /**
  * Refuses an upload whose declared length is already over the limit, before a byte of
@@ -15,7 +16,13 @@ export class UploadSizeGuard implements CanActivate {
   constructor(private readonly config: AppConfig) {}
 
   canActivate(context: ExecutionContext): boolean {
-    const declared = Number(context.switchToHttp().getRequest<Request>().headers['content-length']);
+    const { headers } = context.switchToHttp().getRequest<Request>();
+    const declared = Number(headers['content-length']);
+    // A JSON body has a limit of its own, far below the file's.
+    if (isJson(headers['content-type'])) {
+      if (declared > JSON_LIMIT) throw jsonTooLarge();
+      return true;
+    }
     if (declared > this.config.maxUploadBytes + UploadSizeGuard.FORM_OVERHEAD) throw tooLarge(this.config.maxUploadBytes);
     return true;
   }

@@ -9,11 +9,11 @@ import { AppConfig } from '../../config/config';
  */
 const PORTS_TO_TRY = 10;
 
-const listen = (server: Server, port: number) =>
+const listen = (server: Server, port: number, host: string) =>
   new Promise<NodeJS.ErrnoException | null>((resolve) => {
     const onError = (error: NodeJS.ErrnoException) => resolve(error);
     server.once('error', onError);
-    server.listen(port, () => {
+    server.listen(port, host, () => {
       server.off('error', onError);
       resolve(null);
     });
@@ -45,11 +45,11 @@ export class WorkerMetricsServer implements OnApplicationBootstrap, OnApplicatio
     // Several workers may run on one host (`npm run start:worker` twice): a taken port must
     // not stop a worker, so it takes the next free one and says which.
     for (let candidate = port; candidate < Math.min(port + PORTS_TO_TRY, 65536); candidate++) {
-      const error = await listen(server, candidate);
+      const error = await listen(server, candidate, this.config.workerMetricsHost);
       if (!error) {
         this.server = server;
         const note = candidate === port ? '' : ` (WORKER_METRICS_PORT ${port} was taken)`;
-        this.logger.log(`Metrics on port ${candidate} at /metrics${note}`);
+        this.logger.log(`Metrics on port ${candidate} at /metrics on ${this.config.workerMetricsHost}${note}`);
         return;
       }
       if (error.code !== 'EADDRINUSE') {
