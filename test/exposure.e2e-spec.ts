@@ -184,8 +184,8 @@ describe('bind addresses', () => {
     }
   });
 
-  it('is HOST, MANAGEMENT_HOST and WORKER_METRICS_HOST when set, and the healthcheck follows it', async () => {
-    const { ports, env, stop } = await start({ HOST: '0.0.0.0', MANAGEMENT_HOST: '127.0.0.2', WORKER_METRICS_HOST: '127.0.0.2' });
+  it('is API_HOST, MANAGEMENT_HOST and WORKER_METRICS_HOST when set, and the healthcheck follows it', async () => {
+    const { ports, env, stop } = await start({ API_HOST: '0.0.0.0', MANAGEMENT_HOST: '127.0.0.2', WORKER_METRICS_HOST: '127.0.0.2' });
     try {
       const seen = async (port: number) => [await accepts('127.0.0.1', port), await accepts('127.0.0.2', port)];
       expect(await seen(ports.PORT)).toEqual([true, true]);
@@ -200,7 +200,7 @@ describe('bind addresses', () => {
 
   it('is every interface in the images, so containers stay reachable', () => {
     const read = (file: string) => readFileSync(join(__dirname, '..', file), 'utf8');
-    expect(read('Dockerfile.api')).toMatch(/^\s+HOST=0\.0\.0\.0\b/m);
+    expect(read('Dockerfile.api')).toMatch(/^\s+API_HOST=0\.0\.0\.0\b/m);
     expect(read('Dockerfile.worker')).toMatch(/^\s+WORKER_METRICS_HOST=0\.0\.0\.0\b/m);
   });
 });

@@ -82,7 +82,7 @@ describe.each(LAYOUTS)('Kubernetes manifests: %s', (layout) => {
     const http = api.ports!.find((p) => p.name === 'http')!;
     expect(String(http.containerPort)).toBe(settings(manifests, api).PORT ?? '3000');
     // The processes default to loopback, which the kubelet's probes and the Service cannot reach.
-    expect(settings(manifests, api).HOST).toBe('0.0.0.0');
+    expect(settings(manifests, api).API_HOST).toBe('0.0.0.0');
     for (const probe of [api.readinessProbe!, api.livenessProbe!]) {
       expect(probe.httpGet!.port).toBe('http');
       expect((await fetch(`${stack.baseUrl}${probe.httpGet!.path}`)).status).toBe(200);

@@ -74,9 +74,9 @@ describe('loadConfig', () => {
 
   it('listens on loopback unless told, and takes only addresses', () => {
     expect(loadConfig({})).toMatchObject({ host: '127.0.0.1', managementHost: '127.0.0.1', workerMetricsHost: '127.0.0.1' });
-    expect(loadConfig({ HOST: '0.0.0.0' })).toMatchObject({ host: '0.0.0.0', managementHost: '0.0.0.0' });
-    expect(loadConfig({ HOST: '::', MANAGEMENT_HOST: '127.0.0.1' })).toMatchObject({ host: '::', managementHost: '127.0.0.1' });
-    expect(() => loadConfig({ HOST: 'my-laptop' })).toThrow(/HOST: expected an IP address/);
+    expect(loadConfig({ API_HOST: '0.0.0.0' })).toMatchObject({ host: '0.0.0.0', managementHost: '0.0.0.0' });
+    expect(loadConfig({ API_HOST: '::', MANAGEMENT_HOST: '127.0.0.1' })).toMatchObject({ host: '::', managementHost: '127.0.0.1' });
+    expect(() => loadConfig({ API_HOST: 'my-laptop' })).toThrow(/API_HOST: expected an IP address/);
     expect(localAddress('0.0.0.0')).toBe('127.0.0.1');
     expect(localAddress('::')).toBe('[::1]');
     expect(localAddress('10.1.2.3')).toBe('10.1.2.3');

@@ -16,7 +16,7 @@ const languageList = z.string().regex(/^[a-z_]{3,}(\+[a-z_]{3,})*$/, 'expected l
 const schema = z.object({
   PORT: int(1).max(65535).default(3000),
   // Loopback unless told otherwise: the images set 0.0.0.0, a process started from source stays private.
-  HOST: bindAddress.default('127.0.0.1'),
+  API_HOST: bindAddress.default('127.0.0.1'),
   MANAGEMENT_PORT: int(1).max(65535).optional(),
   MANAGEMENT_HOST: bindAddress.optional(),
   REDIS_URL: z.url({ protocol: /^rediss?$/ }).default('redis://127.0.0.1:6379'),
@@ -209,7 +209,7 @@ export class AppConfig {
   readonly host: string;
   /** Port for /health*, /metrics and the dashboard, kept off PORT; undefined serves them on PORT. */
   readonly managementPort: number | undefined;
-  /** The address MANAGEMENT_PORT listens on; HOST unless set. */
+  /** The address MANAGEMENT_PORT listens on; API_HOST unless set. */
   readonly managementHost: string;
   readonly redisUrl: string;
   readonly redis: RedisSettings;
@@ -280,9 +280,9 @@ export class AppConfig {
 
   constructor(values: z.infer<typeof schema>, files: { redisPassword?: string; sentinelPassword?: string } = {}) {
     this.port = values.PORT;
-    this.host = values.HOST;
+    this.host = values.API_HOST;
     this.managementPort = values.MANAGEMENT_PORT;
-    this.managementHost = values.MANAGEMENT_HOST ?? values.HOST;
+    this.managementHost = values.MANAGEMENT_HOST ?? values.API_HOST;
     this.redisUrl = values.REDIS_URL;
     this.redis = {
       url: values.REDIS_URL,
