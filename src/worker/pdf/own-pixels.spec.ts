@@ -227,6 +227,14 @@ describe('greyPixels and placeImage', () => {
     expect(new Set(placed.pgm.subarray(placed.pgm.length - 500 * 358))).toEqual(new Set([0, 255]));
   });
 
+  it('copies an image that lies pixel for pixel on the page, so a 1-bit image stays black and white', () => {
+    const view: [number, number, number, number, number, number] = [1, 0, 0, -1, 0, 2];
+    // A 2 x 2 image on a 2 x 2 page at one pixel per point: no smoothing, whatever pdf.js' rule.
+    const placed = placeImage(new Uint8Array([0, 255, 255, 0]), 2, 2, [2, 0, 0, 2, 0, 0], view, 2, 2)!;
+    expect(placed.sampling).toBe('nearest');
+    expect([...placed.pgm.subarray(placed.pgm.length - 4)]).toEqual([0, 255, 255, 0]);
+  });
+
   it('smooths an image enlarged by at most 4/3, as pdf.js paints it, and keeps sharp edges past that', () => {
     const view: [number, number, number, number, number, number] = [1, 0, 0, -1, 0, 1];
     // A black and a white pixel over 2.5 page pixels (x1.25, smoothed: the middle one samples 0.7 of the way) and over 4 (x2, not).

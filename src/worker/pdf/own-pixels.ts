@@ -89,7 +89,7 @@ export interface DecodedImage {
   /** The image's /Interpolate: pdf.js smooths it whatever its scale. */
   interpolate?: boolean;
 }
-const KIND_1BPP = 1;
+export const KIND_1BPP = 1;
 const KIND_RGB = 2;
 const KIND_RGBA = 3;
 
@@ -119,6 +119,11 @@ export function greyPixels(image: DecodedImage): Uint8Array | null {
   return out;
 }
 
+/** How each page pixel was made from the image's: a copy of one (so a 1-bit image stays black and white), or a blend. */
+export interface Placed extends Grey {
+  sampling: 'nearest' | 'bilinear' | 'mean';
+}
+
 /**
  * The page as the render path would see it, `width` x `height` pixels under `view` (the
  * viewport's transform at the render scale: crop box, /Rotate and scale), painted from the
@@ -139,7 +144,7 @@ export function placeImage(
   width: number,
   height: number,
   interpolate = false,
-): Grey | null {
+): Placed | null {
   // Image pixel (u, v), v downwards from the top row, to the image's unit square, to the page.
   const m = multiply(multiply(view, ctm), [1 / iw, 0, 0, -1 / ih, 0, 1]);
   const [a, b, c, d, e, f] = m;
@@ -166,7 +171,9 @@ export function placeImage(
   const pgm = Buffer.alloc(header.length + width * height, 255);
   header.copy(pgm);
   const dst = pgm.subarray(header.length);
-  const smooth = interpolate || (stepX >= SMOOTHED_FROM && stepY >= SMOOTHED_FROM);
+  // One image pixel per page pixel, on the pixel grid: smoothing would give each page pixel its own image pixel anyway.
+  const aligned = [stepX, stepY].every((step) => Math.abs(step - 1) < 1e-6) && [ie, iff].every((o) => Math.abs(o - Math.round(o)) < 1e-6);
+  const smooth = !aligned && (interpolate || (stepX >= SMOOTHED_FROM && stepY >= SMOOTHED_FROM));
   if (kx === 1 && ky === 1 && smooth) {
     // Each page column and row to the image axis it runs along (u across, v down, swapped for a sideways image).
     const cols = taps(width, (x) => (upright ? ia * x + ie : ib * x + iff), upright ? iw : ih);
@@ -190,7 +197,7 @@ export function placeImage(
         dst[o + x] = Math.round(top + (bottom - top) * wv);
       }
     }
-    return { pgm, width, height };
+    return { pgm, width, height, sampling: 'bilinear' };
   }
   if (kx === 1 && ky === 1) {
     // Nearest pixel: the image pixel's index splits into a part from the page column and one
@@ -214,7 +221,7 @@ export function placeImage(
         if (c >= 0) dst[o + x] = pixels[r + c];
       }
     }
-    return { pgm, width, height };
+    return { pgm, width, height, sampling: 'nearest' };
   }
   for (let y = 0; y < height; y++) {
     const py = y + 0.5;
@@ -235,7 +242,7 @@ export function placeImage(
       dst[y * width + x] = Math.round(sum / ((u1 - u0) * (v1 - v0)));
     }
   }
-  return { pgm, width, height };
+  return { pgm, width, height, sampling: 'mean' };
 }
 
 /** pdf.js smooths an image drawn at most 4/3 device pixels per image pixel: at least 3/4 of an image pixel per page pixel. */

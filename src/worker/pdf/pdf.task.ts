@@ -14,8 +14,8 @@ import { OrientationEvidence, PageReader, readUpright } from '../ocr/orientation
 import { ChosenRead, READ_POLICY, ReadPolicy, readBinarised } from '../ocr/binarisation';
 import { readBlocks } from '../ocr/ocr-result';
 import { Line, PageResult, round, textOf } from '../../contract/results';
-import { Grey, planRaster, rgbaToPgm, turnGrey } from './raster';
-import { DecodedImage, greyPixels, Matrix, placeImage, soleImage } from './own-pixels';
+import { engineInput, Grey, planRaster, rgbaToPgm, turnGrey } from './raster';
+import { DecodedImage, greyPixels, KIND_1BPP, Matrix, placeImage, soleImage } from './own-pixels';
 import { isUsableTextLayer, linesFromTextItems, TextItemLike } from './text-layer';
 
 export interface PdfThreadOptions {
@@ -222,10 +222,12 @@ export async function processPage(task: PageTask): Promise<PageOutcome> {
       read: async (degrees) => {
         const turned = turnGrey(image, degrees);
         const turn = { degrees, width: image.width, height: image.height };
-        const best = await readBinarised(async (thresholding) => {
-          const blocks = await engine.recognize(turned.pgm, task.languages, dpi, thresholding);
-          return readBlocks(blocks, plan.scale, turn);
-        }, policy);
+        const input = engineInput(turned);
+        // A black and white image is read as it is: another binarisation would read the same pixels.
+        const best = await readBinarised(
+          async (thresholding) => readBlocks(await engine.recognize(input, task.languages, dpi, thresholding), plan.scale, turn),
+          turned.bilevel ? { ...policy, second: null } : policy,
+        );
         chosen.set(best.lines, best);
         return best.lines;
       },
@@ -311,7 +313,10 @@ async function ownPixels(page: PDFPageProxy, scale: number, width: number, heigh
   const pixels = decoded ? greyPixels(decoded) : null;
   if (!decoded || !pixels) return null;
   const view = page.getViewport({ scale }).transform as Matrix;
-  return placeImage(pixels, decoded.width, decoded.height, found.ctm, view, width, height, decoded.interpolate === true);
+  const placed = placeImage(pixels, decoded.width, decoded.height, found.ctm, view, width, height, decoded.interpolate === true);
+  if (!placed) return null;
+  // A 1-bit image copied pixel for pixel is still black and white.
+  return { pgm: placed.pgm, width, height, bilevel: decoded.kind === KIND_1BPP && placed.sampling === 'nearest' };
 }
 
 async function renderGrey(doc: PDFDocumentProxy, page: PDFPageProxy, scale: number, width: number, height: number): Promise<Grey> {

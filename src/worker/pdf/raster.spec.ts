@@ -1,4 +1,4 @@
-import { planRaster, rgbaToPgm, turnGrey } from './raster';
+import { engineInput, planRaster, rgbaToPgm, turnGrey } from './raster';
 
 describe('planRaster', () => {
   it('renders a letter page at the requested resolution', () => {
@@ -41,5 +41,28 @@ describe('rgbaToPgm', () => {
     const pgm = rgbaToPgm(rgba, 3, 1);
     expect(pgm.subarray(0, 11).toString('ascii')).toBe('P5\n3 1\n255\n');
     expect([...pgm.subarray(11)]).toEqual([255, 0, 76]);
+  });
+});
+
+describe('engineInput', () => {
+  const grey = (pixels: number[], width: number, bilevel: boolean) => {
+    const header = Buffer.from(`P5\n${width} ${pixels.length / width}\n255\n`, 'ascii');
+    return { pgm: Buffer.concat([header, Buffer.from(pixels)]), width, height: pixels.length / width, bilevel };
+  };
+
+  it('packs a black and white image into a 1-bit PBM, a set bit black, rows padded to a byte', () => {
+    // 10 x 2: row 1 black at x 0 and 9, row 2 black at x 1 to 8.
+    const row1 = [0, 255, 255, 255, 255, 255, 255, 255, 255, 0];
+    const row2 = [255, 0, 0, 0, 0, 0, 0, 0, 0, 255];
+    const pbm = engineInput(grey([...row1, ...row2], 10, true));
+    const header = Buffer.from('P4\n10 2\n', 'ascii');
+    expect(pbm.subarray(0, header.length)).toEqual(header);
+    expect([...pbm.subarray(header.length)]).toEqual([0b10000000, 0b01000000, 0b01111111, 0b10000000]);
+  });
+
+  it('gives a grey image as its PGM, and keeps an image black and white when turned', () => {
+    const image = grey([0, 128, 255, 0], 2, false);
+    expect(engineInput(image)).toBe(image.pgm);
+    expect(turnGrey(grey([0, 255, 255, 0], 2, true), 90).bilevel).toBe(true);
   });
 });
