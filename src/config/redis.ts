@@ -1,4 +1,4 @@
-import type { Redis, RedisOptions } from 'ioredis';
+import type { RedisOptions } from 'ioredis';
 import type { RedisSettings } from './config';
 
 /**
@@ -33,11 +33,3 @@ export const failFastOptions: RedisOptions = {
 };
 
 export const reconnectEvery = (attempt: number) => Math.min(attempt * 500, 5000);
-
-/**
- * The ioredis connection of a BullMQ queue or worker, for the service's own keys. BullMQ
- * types it with its own copy of ioredis' types; it is the one client this service made.
- */
-export async function redisOf(holder: { client: Promise<unknown> }): Promise<Redis> {
-  return (await holder.client) as Redis;
-}

@@ -11,8 +11,3 @@ export type JobEvent =
   | { type: 'page'; page: number; source: 'text' | 'ocr' };
 
 export const FINAL_STATUSES: readonly JobStatus[] = ['completed', 'failed', 'cancelled'];
-
-export const jobEventsKey = (prefix: string, documentId: string) => `${prefix}:ocr:events:${documentId}`;
-export const jobEventsChannel = (prefix: string) => `${prefix}:ocr:events`;
-export const webhookStatusKey = (prefix: string, documentId: string) => `${prefix}:ocr:webhook:${documentId}`;
-export const outputStatusKey = (prefix: string, documentId: string) => `${prefix}:ocr:output:${documentId}`;

@@ -25,6 +25,9 @@ export interface JobOptions {
   outputFormat: ResultFormat;
 }
 
+/** What a job's output to its outputUrl is without `outputFormat`: the searchable PDF. */
+export const DEFAULT_OUTPUT_FORMAT: ResultFormat = 'pdf';
+
 /** What the server sets: the defaults and bounds of the options (see config.ts). */
 export interface JobOptionDefaults {
   ocrLanguages: string;
@@ -115,7 +118,7 @@ export function jobOptionsSchema(defaults: JobOptionDefaults) {
     })
     .transform((options, ctx): JobOptions => {
       if (options.outputFormat && !options.outputUrl) return refuse(ctx, '"outputFormat" needs an "outputUrl".');
-      return { ...options, outputFormat: options.outputFormat ?? 'pdf' };
+      return { ...options, outputFormat: options.outputFormat ?? DEFAULT_OUTPUT_FORMAT };
     });
 }
 
@@ -172,6 +175,6 @@ export function queuedOptions<T extends QueuedOptions>(
     retention: retentionOf({ retention }, defaults),
     callbackUrl: callbackUrl ?? null,
     outputUrl: outputUrl ?? null,
-    outputFormat: outputFormat ?? 'pdf',
+    outputFormat: outputFormat ?? DEFAULT_OUTPUT_FORMAT,
   };
 }

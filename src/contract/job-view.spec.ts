@@ -1,5 +1,5 @@
 import type { Job } from 'bullmq';
-import { jobView, statusOf } from './job-view';
+import { cancelledView, expiryOf, jobView, statusOf } from './job-view';
 
 const job = (fields: Partial<Job>) => ({ id: 'j1', timestamp: 1_700_000_000_000, data: {}, ...fields }) as Job;
 
@@ -32,5 +32,16 @@ describe('job status', () => {
       progress: { pagesTotal: 3, pagesDone: 1 },
       error: { code: 'too_many_pages', message: '900 pages' },
     });
+  });
+
+  it('says when a finished or cancelled job goes, by the one rule the expiry enforces', () => {
+    expect(expiryOf(1_700_000_001_000, 60)).toBe(1_700_000_061_000);
+    expect(expiryOf(undefined, 60)).toBeNull();
+    expect(expiryOf(1_700_000_001_000, null)).toBeNull();
+    const done = jobView(job({ finishedOn: 1_700_000_001_000, data: { retention: 60 } }), 'completed', 1, null);
+    expect(done).toMatchObject({ expiresAt: '2023-11-14T22:14:21.000Z', retention: 60 });
+    expect(jobView(job({ data: { retention: 60 } }), 'active', 0, null).expiresAt).toBeNull();
+    const record = { createdAt: 1, startedAt: null, cancelledAt: 1_700_000_001_000, pagesTotal: null, pagesDone: 0, retention: 60 };
+    expect(cancelledView('j1', record).expiresAt).toBe('2023-11-14T22:14:21.000Z');
   });
 });

@@ -85,6 +85,11 @@ export interface JobView {
 
 const iso = (ms: number | null | undefined) => (ms ? new Date(ms).toISOString() : null);
 
+/** When a job that ended at `endedAt` (ms since the epoch) and is kept `retention` seconds goes; null until it has ended. */
+export function expiryOf(endedAt: number | null | undefined, retention: number | null | undefined): number | null {
+  return endedAt && retention !== null && retention !== undefined ? endedAt + retention * 1000 : null;
+}
+
 /** The pages finished so far as a result marked partial. */
 export function partialResult(pages: PageSummary[]): JobResult {
   return { pageCount: pages.length, text: pages.map((p) => p.text).join('\f'), pages, partial: true };
@@ -111,7 +116,7 @@ export function jobView(job: Job<DocumentJobData>, state: string, pagesDone: num
     progress: { pagesTotal, pagesDone: status === 'completed' ? (pagesTotal ?? pagesDone) : pagesDone },
     error: state === 'failed' ? publicFailure(job.failedReason) : null,
     result: result && { partial: false, ...result },
-    expiresAt: job.finishedOn && retention !== null ? iso(job.finishedOn + retention * 1000) : null,
+    expiresAt: iso(expiryOf(job.finishedOn, retention)),
     retention,
     queuePosition: null,
     estimatedDoneAt: null,
@@ -130,7 +135,7 @@ export function cancelledView(id: string, record: CancelledDocument): JobView {
     progress: { pagesTotal: record.pagesTotal, pagesDone: record.pagesDone },
     error: { code: 'cancelled', message: 'The job was cancelled.' },
     result: null,
-    expiresAt: record.retention !== undefined ? iso(record.cancelledAt + record.retention * 1000) : null,
+    expiresAt: iso(expiryOf(record.cancelledAt, record.retention)),
     retention: record.retention ?? null,
     queuePosition: null,
     estimatedDoneAt: null,

@@ -17,7 +17,3 @@ export interface WorkerCapabilities {
   concurrency: number;
   startedAt: string;
 }
-
-/** A sorted set of worker ids scored by when their entries expire (ms since the epoch). */
-export const workersKey = (prefix: string) => `${prefix}:ocr:workers`;
-export const workerKey = (prefix: string, id: string) => `${prefix}:ocr:worker:${id}`;

@@ -1,9 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { AppConfig } from '../config/config';
-import { redisOf } from '../config/redis';
 import { retentionOf } from '../contract/job-options';
 import type { CancelledDocument } from '../contract/job-view';
-import { type DocumentsQueue, InjectDocumentsQueue } from '../contract/queues';
+import { QueueRedis } from './queue-redis';
 
 /**
  * Cancelled documents, kept in Redis for their retention. Workers look here before and
@@ -12,23 +11,19 @@ import { type DocumentsQueue, InjectDocumentsQueue } from '../contract/queues';
 @Injectable()
 export class CancellationService {
   constructor(
-    @InjectDocumentsQueue() private readonly documents: DocumentsQueue,
+    private readonly redis: QueueRedis,
     private readonly config: AppConfig,
   ) {}
 
-  private key(documentId: string) {
-    return `${this.config.queuePrefix}:ocr:cancelled:${documentId}`;
-  }
-
   async cancel(documentId: string, record: CancelledDocument) {
-    const client = await redisOf(this.documents);
+    const client = await this.redis.client();
     // Kept as long as the job's files: its finished pages stay readable.
-    await client.set(this.key(documentId), JSON.stringify(record), 'EX', retentionOf(record, this.config));
+    await client.set(this.redis.keys.cancelled(documentId), JSON.stringify(record), 'EX', retentionOf(record, this.config));
   }
 
   async find(documentId: string): Promise<CancelledDocument | null> {
-    const client = await this.documents.client;
-    const raw = await client.get(this.key(documentId));
+    const client = await this.redis.client();
+    const raw = await client.get(this.redis.keys.cancelled(documentId));
     return raw ? (JSON.parse(raw) as CancelledDocument) : null;
   }
 

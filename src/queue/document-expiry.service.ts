@@ -1,10 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { AppConfig } from '../config/config';
 import { retentionOf } from '../contract/job-options';
+import { expiryOf } from '../contract/job-view';
 import { type DocumentJobData, type DocumentsQueue, InjectDocumentsQueue } from '../contract/queues';
 import { StorageService } from '../storage/storage.service';
-import { WebhooksService } from '../webhooks/webhooks.service';
-import { JobEvents } from './job-events.service';
+import { QueueRedis } from './queue-redis';
 
 /** What the expiry of a job needs of it (jobs of older versions may lack `retention`). */
 type ExpiringJob = { finishedOn?: number; data: Partial<Pick<DocumentJobData, 'retention'>> };
@@ -21,14 +21,12 @@ export class DocumentExpiry {
     @InjectDocumentsQueue() private readonly documents: DocumentsQueue,
     private readonly config: AppConfig,
     private readonly storage: StorageService,
-    private readonly events: JobEvents,
-    private readonly webhooks: WebhooksService,
+    private readonly redis: QueueRedis,
   ) {}
 
   /** When the job's results go (ms since the epoch), or null while it has not finished. */
   expiresAt(job: ExpiringJob): number | null {
-    if (!job.finishedOn) return null;
-    return job.finishedOn + retentionOf(job.data, this.config) * 1000;
+    return expiryOf(job.finishedOn, retentionOf(job.data, this.config));
   }
 
   isExpired(job: ExpiringJob, now = Date.now()): boolean {
@@ -41,8 +39,10 @@ export class DocumentExpiry {
     await this.documents.remove(documentId).catch(() => undefined);
     await Promise.all([
       this.storage.removeDocument(documentId),
-      this.events.remove(documentId).catch(() => undefined),
-      this.webhooks.remove(documentId).catch(() => undefined),
+      this.redis
+        .client()
+        .then((client) => client.del(...this.redis.keys.ofDocument(documentId)))
+        .catch(() => undefined),
     ]);
   }
 }

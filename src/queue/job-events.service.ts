@@ -1,9 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { AppConfig } from '../config/config';
-import { redisOf } from '../config/redis';
-import { FINAL_STATUSES, type JobEvent, jobEventsChannel, jobEventsKey } from '../contract/events';
+import { FINAL_STATUSES, type JobEvent } from '../contract/events';
 import { retentionOf } from '../contract/job-options';
-import { type DocumentsQueue, InjectDocumentsQueue } from '../contract/queues';
+import { QueueRedis } from './queue-redis';
 
 export interface StoredEvent {
   /** The stream entry id: what SSE sends as `id` and clients send back as Last-Event-ID. */
@@ -22,38 +21,35 @@ const MAX_EVENTS = 2000;
 @Injectable()
 export class JobEvents {
   constructor(
-    @InjectDocumentsQueue() private readonly documents: DocumentsQueue,
+    private readonly redis: QueueRedis,
     private readonly config: AppConfig,
   ) {}
 
   async emit(documentId: string, event: JobEvent, retentionSeconds?: number) {
-    const key = jobEventsKey(this.config.queuePrefix, documentId);
+    const key = this.redis.keys.events(documentId);
     const final = event.type === 'status' && FINAL_STATUSES.includes(event.status);
     const ttl = final ? retentionOf({ retention: retentionSeconds }, this.config) : RUNNING_TTL_SECONDS;
-    const client = await redisOf(this.documents);
+    const client = await this.redis.client();
     await client
       .multi()
       .xadd(key, 'MAXLEN', '~', MAX_EVENTS, '*', 'e', JSON.stringify(event))
       .expire(key, ttl)
-      .publish(jobEventsChannel(this.config.queuePrefix), documentId)
+      .publish(this.redis.keys.eventsChannel(), documentId)
       .exec();
   }
 
   /** Events after `after` (a stream id; '0' for all), oldest first. */
   async read(documentId: string, after = '0'): Promise<StoredEvent[]> {
     const start = after === '0' ? '-' : `(${after}`;
-    const client = await redisOf(this.documents);
-    const entries = await client.xrange(jobEventsKey(this.config.queuePrefix, documentId), start, '+', 'COUNT', MAX_EVENTS);
+    const client = await this.redis.client();
+    const entries = await client.xrange(this.redis.keys.events(documentId), start, '+', 'COUNT', MAX_EVENTS);
     return entries.map(([id, fields]) => ({ id, event: JSON.parse(fields[1]) as JobEvent }));
   }
 
   /** The id of the latest event, or '0' when there is none. */
   async lastId(documentId: string): Promise<string> {
-    const [last] = await (await redisOf(this.documents)).xrevrange(jobEventsKey(this.config.queuePrefix, documentId), '+', '-', 'COUNT', 1);
+    const client = await this.redis.client();
+    const [last] = await client.xrevrange(this.redis.keys.events(documentId), '+', '-', 'COUNT', 1);
     return last?.[0] ?? '0';
-  }
-
-  async remove(documentId: string) {
-    await (await redisOf(this.documents)).del(jobEventsKey(this.config.queuePrefix, documentId));
   }
 }

@@ -5,6 +5,7 @@ import { failFastOptions, reconnectEvery, redisOptions } from '../config/redis';
 import { CancellationService } from './cancellation.service';
 import { WorkerRegistry } from './worker-registry.service';
 import { JobEvents } from './job-events.service';
+import { QueueRedis } from './queue-redis';
 import {
   DOCUMENTS_QUEUE,
   documentJobOptions,
@@ -58,8 +59,8 @@ export class QueueModule {
       module: QueueModule,
       global: true,
       imports: [root, queues],
-      providers: [CancellationService, WorkerRegistry, JobEvents],
-      exports: [queues, CancellationService, WorkerRegistry, JobEvents],
+      providers: [QueueRedis, CancellationService, WorkerRegistry, JobEvents],
+      exports: [queues, QueueRedis, CancellationService, WorkerRegistry, JobEvents],
     };
   }
 }

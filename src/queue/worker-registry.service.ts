@@ -1,28 +1,24 @@
 import { Injectable } from '@nestjs/common';
-import { type DocumentsQueue, InjectDocumentsQueue } from '../contract/queues';
-import { type WorkerCapabilities, workerKey, workersKey } from '../contract/workers';
+import type { WorkerCapabilities } from '../contract/workers';
 import { AppConfig } from '../config/config';
-import { redisOf } from '../config/redis';
+import { QueueRedis } from './queue-redis';
 
-/**
- * The live workers and what they can read, in Redis: the workers publish, the API reads.
- * It uses the documents queue's connection, so it fails fast in the API and waits for
- * Redis in a worker, like the queue itself.
- */
+/** The live workers and what they can read, in Redis: the workers publish, the API reads. */
 @Injectable()
 export class WorkerRegistry {
   constructor(
-    @InjectDocumentsQueue() private readonly documents: DocumentsQueue,
+    private readonly redis: QueueRedis,
     private readonly config: AppConfig,
   ) {}
 
   async publish(worker: WorkerCapabilities) {
     const ttlMs = this.config.workerTtlSeconds * 1000;
-    const index = workersKey(this.config.queuePrefix);
-    const client = await redisOf(this.documents);
+    const { keys } = this.redis;
+    const index = keys.workers();
+    const client = await this.redis.client();
     await client
       .multi()
-      .set(workerKey(this.config.queuePrefix, worker.id), JSON.stringify(worker), 'PX', ttlMs)
+      .set(keys.worker(worker.id), JSON.stringify(worker), 'PX', ttlMs)
       .zadd(index, Date.now() + ttlMs, worker.id)
       // Entries of workers that died without saying so.
       .zremrangebyscore(index, '-inf', Date.now())
@@ -30,15 +26,17 @@ export class WorkerRegistry {
   }
 
   async remove(id: string) {
-    const client = await redisOf(this.documents);
-    await client.multi().del(workerKey(this.config.queuePrefix, id)).zrem(workersKey(this.config.queuePrefix), id).exec();
+    const { keys } = this.redis;
+    const client = await this.redis.client();
+    await client.multi().del(keys.worker(id)).zrem(keys.workers(), id).exec();
   }
 
   async live(): Promise<WorkerCapabilities[]> {
-    const client = await redisOf(this.documents);
-    const ids = await client.zrangebyscore(workersKey(this.config.queuePrefix), Date.now(), '+inf');
+    const { keys } = this.redis;
+    const client = await this.redis.client();
+    const ids = await client.zrangebyscore(keys.workers(), Date.now(), '+inf');
     if (!ids.length) return [];
-    const entries = await client.mget(ids.map((id) => workerKey(this.config.queuePrefix, id)));
+    const entries = await client.mget(ids.map((id) => keys.worker(id)));
     return entries.flatMap((entry) => (entry ? [JSON.parse(entry) as WorkerCapabilities] : []));
   }
 }

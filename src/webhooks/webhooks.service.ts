@@ -1,7 +1,4 @@
 import { Injectable } from '@nestjs/common';
-import { AppConfig } from '../config/config';
-import { redisOf } from '../config/redis';
-import { outputStatusKey, webhookStatusKey } from '../contract/events';
 import type { ResultFormat } from '../contract/formats';
 import type { DeliveryAttempts, JobStatus, JobView, OutputStatus, WebhookStatus } from '../contract/job-view';
 import {
@@ -14,6 +11,7 @@ import {
   webhookJobId,
   type WebhooksQueue,
 } from '../contract/queues';
+import { QueueRedis } from '../queue/queue-redis';
 
 interface Attempt {
   attempts: number;
@@ -34,7 +32,7 @@ interface Attempt {
 export class WebhooksService {
   constructor(
     @InjectWebhooksQueue() private readonly webhooks: WebhooksQueue,
-    private readonly config: AppConfig,
+    private readonly redis: QueueRedis,
   ) {}
 
   async enqueue(view: JobView, url: string | null | undefined, retention: number) {
@@ -58,11 +56,11 @@ export class WebhooksService {
   }
 
   async record(documentId: string, url: string, attempt: Attempt, retention: number) {
-    await this.write(webhookStatusKey(this.config.queuePrefix, documentId), { url }, attempt, retention);
+    await this.write(this.redis.keys.webhook(documentId), { url }, attempt, retention);
   }
 
   async recordOutput(documentId: string, attempt: Attempt, retention: number) {
-    await this.write(outputStatusKey(this.config.queuePrefix, documentId), {}, attempt, retention);
+    await this.write(this.redis.keys.output(documentId), {}, attempt, retention);
   }
 
   private async write(key: string, extra: Record<string, string>, attempt: Attempt, retention: number) {
@@ -76,12 +74,12 @@ export class WebhooksService {
     };
     if (attempt.delivered) fields.deliveredAt = now;
     if (attempt.gaveUp) fields.gaveUp = '1';
-    await (await redisOf(this.webhooks)).multi().hset(key, fields).expire(key, retention).exec();
+    await (await this.redis.client()).multi().hset(key, fields).expire(key, retention).exec();
   }
 
   /** Where the output of a job in `status` stands. */
   async outputStatus(documentId: string, format: ResultFormat, status: JobStatus): Promise<OutputStatus> {
-    const raw = await (await redisOf(this.webhooks)).hgetall(outputStatusKey(this.config.queuePrefix, documentId));
+    const raw = await (await this.redis.client()).hgetall(this.redis.keys.output(documentId));
     const state: OutputStatus['status'] = raw.deliveredAt
       ? 'delivered'
       : raw.gaveUp
@@ -95,13 +93,8 @@ export class WebhooksService {
   }
 
   async status(documentId: string, url: string): Promise<WebhookStatus> {
-    const raw = await (await redisOf(this.webhooks)).hgetall(webhookStatusKey(this.config.queuePrefix, documentId));
+    const raw = await (await this.redis.client()).hgetall(this.redis.keys.webhook(documentId));
     return { url, ...attemptsOf(raw) };
-  }
-
-  async remove(documentId: string) {
-    const { queuePrefix } = this.config;
-    await (await redisOf(this.webhooks)).del(webhookStatusKey(queuePrefix, documentId), outputStatusKey(queuePrefix, documentId));
   }
 }
 

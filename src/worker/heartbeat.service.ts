@@ -1,8 +1,8 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { rm, writeFile } from 'node:fs/promises';
 import { AppConfig } from '../config/config';
-import { redisOf } from '../config/redis';
 import { HEARTBEAT_INTERVAL_MS } from '../contract/heartbeat';
+import { QueueRedis } from '../queue/queue-redis';
 import { DocumentProcessor } from './document.processor';
 import { PageProcessor } from './page.processor';
 
@@ -24,6 +24,7 @@ export class HeartbeatService implements OnApplicationBootstrap, OnModuleDestroy
     private readonly config: AppConfig,
     private readonly documents: DocumentProcessor,
     private readonly pages: PageProcessor,
+    private readonly redis: QueueRedis,
   ) {}
 
   onApplicationBootstrap() {
@@ -62,7 +63,7 @@ export class HeartbeatService implements OnApplicationBootstrap, OnModuleDestroy
     const timeout = new Promise<string>(
       (ok) => (timer = setTimeout(() => ok(`Redis did not answer within ${PING_TIMEOUT_MS} ms`), PING_TIMEOUT_MS)),
     );
-    const ping = Promise.all(workers.map(async (w) => (await redisOf(w)).ping())).then(
+    const ping = Promise.all(workers.map((w) => this.redis.ping(w))).then(
       () => null,
       (e: Error) => `Redis: ${e.message}`,
     );

@@ -2,7 +2,7 @@ import { Injectable, OnModuleDestroy } from '@nestjs/common';
 import { Redis } from 'ioredis';
 import { AppConfig } from '../../config/config';
 import { reconnectEvery, redisOptions } from '../../config/redis';
-import { jobEventsChannel } from '../../contract/events';
+import { QueueRedis } from '../../queue/queue-redis';
 
 export interface Wakeup {
   /** Resolves when an event for the job is published, or after the timeout. */
@@ -22,7 +22,10 @@ export class JobWatcher implements OnModuleDestroy {
   /** Set at shutdown (before the HTTP server closes): open streams and long polls end then. */
   stopping = false;
 
-  constructor(private readonly config: AppConfig) {}
+  constructor(
+    private readonly config: AppConfig,
+    private readonly redis: QueueRedis,
+  ) {}
 
   /** Call before reading the stream, so that an event added in between still wakes the reader. */
   next(documentId: string, timeoutMs: number): Wakeup {
@@ -60,6 +63,6 @@ export class JobWatcher implements OnModuleDestroy {
     this.subscriber.on('message', (_channel: string, documentId: string) => {
       for (const wake of [...(this.waiters.get(documentId) ?? [])]) wake();
     });
-    void this.subscriber.subscribe(jobEventsChannel(this.config.queuePrefix)).catch(() => undefined);
+    void this.subscriber.subscribe(this.redis.keys.eventsChannel()).catch(() => undefined);
   }
 }

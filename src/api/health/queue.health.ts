@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { HealthIndicatorService } from '@nestjs/terminus';
-import { redisOf } from '../../config/redis';
 import { type DocumentsQueue, InjectDocumentsQueue, InjectPagesQueue, type PagesQueue } from '../../contract/queues';
+import { QueueRedis } from '../../queue/queue-redis';
 import { withTimeout } from '../../queue/with-timeout';
 
 const CHECK_TIMEOUT_MS = 1000;
@@ -13,12 +13,13 @@ export class QueueHealthIndicator {
     private readonly indicator: HealthIndicatorService,
     @InjectDocumentsQueue() private readonly documents: DocumentsQueue,
     @InjectPagesQueue() private readonly pages: PagesQueue,
+    private readonly connection: QueueRedis,
   ) {}
 
   async redis() {
     const check = this.indicator.check('redis');
     try {
-      const pong = await withTimeout(async () => (await redisOf(this.documents)).ping(), CHECK_TIMEOUT_MS);
+      const pong = await withTimeout(() => this.connection.ping(), CHECK_TIMEOUT_MS);
       return pong === 'PONG' ? check.up() : check.down({ message: `PING answered ${pong}` });
     } catch (error) {
       return check.down({ message: (error as Error).message });

@@ -1,13 +1,12 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { Job, JobState } from 'bullmq';
-import { createHash } from 'node:crypto';
 import { AppConfig } from '../../config/config';
-import { redisOf } from '../../config/redis';
 import type { CancelledDocument } from '../../contract/job-view';
 import { queuedOptions } from '../../contract/job-options';
 import { DOCUMENT_JOB, type DocumentJobData, type DocumentsQueue, InjectDocumentsQueue } from '../../contract/queues';
 import { CancellationService } from '../../queue/cancellation.service';
 import { DocumentExpiry } from '../../queue/document-expiry.service';
+import { QueueRedis } from '../../queue/queue-redis';
 import { withTimeout } from '../../queue/with-timeout';
 import { ApiError, jobNotFound, queueUnavailable } from '../errors/api-error';
 
@@ -25,8 +24,8 @@ export interface Claim {
 
 /**
  * What the API keeps in Redis, and the only part of it that knows how: the documents queue
- * (BullMQ), the key names of its own records, and the rule that a call Redis does not answer
- * within 3 s is a 503 instead of a hung request.
+ * (BullMQ), its own records (on QueueRedis, which names their keys), and the rule that a call
+ * Redis does not answer within 3 s is a 503 instead of a hung request.
  */
 @Injectable()
 export class JobStore {
@@ -37,6 +36,7 @@ export class JobStore {
     private readonly config: AppConfig,
     private readonly cancellations: CancellationService,
     private readonly expiry: DocumentExpiry,
+    private readonly redis: QueueRedis,
   ) {}
 
   /** Runs a Redis call, failing fast with 503 while Redis is unreachable. */
@@ -118,15 +118,15 @@ export class JobStore {
 
   /** Remembers an unfinished job of `owner`, for MAX_PAGES_IN_FLIGHT_PER_KEY. */
   async trackInFlight(owner: string, id: string) {
-    const key = this.inFlightKey(owner);
-    const client = await redisOf(this.documents);
+    const key = this.redis.keys.inFlight(owner);
+    const client = await this.redis.client();
     await this.call(() => client.multi().sadd(key, id).expire(key, this.config.maxRetentionSeconds).exec());
   }
 
   /** Pages the key's unfinished jobs have still to do; a job not yet opened counts as one. */
   async pagesInFlight(owner: string): Promise<number> {
-    const client = await redisOf(this.documents);
-    const key = this.inFlightKey(owner);
+    const client = await this.redis.client();
+    const key = this.redis.keys.inFlight(owner);
     let pages = 0;
     for (const id of await this.call(() => client.smembers(key))) {
       const job = await this.call(() => this.documents.getJob(id));
@@ -140,28 +140,21 @@ export class JobStore {
   }
 
   async findClaim(owner: string | null, key: string): Promise<Claim | null> {
-    const client = await redisOf(this.documents);
-    const raw = await this.call(() => client.get(this.claimKey(owner, key)));
+    const client = await this.redis.client();
+    const raw = await this.call(() => client.get(this.redis.keys.idempotency(owner, key)));
     return raw ? (JSON.parse(raw) as Claim) : null;
   }
 
   /** True if this request now owns the key; false if another claimed it first. */
   async claim(owner: string | null, key: string, claim: Claim, ttlSeconds: number): Promise<boolean> {
-    const client = await redisOf(this.documents);
-    return (await this.call(() => client.set(this.claimKey(owner, key), JSON.stringify(claim), 'EX', ttlSeconds, 'NX'))) === 'OK';
+    const client = await this.redis.client();
+    return (
+      (await this.call(() => client.set(this.redis.keys.idempotency(owner, key), JSON.stringify(claim), 'EX', ttlSeconds, 'NX'))) === 'OK'
+    );
   }
 
   async releaseClaim(owner: string | null, key: string, jobId: string) {
-    const client = await redisOf(this.documents);
-    if ((await this.findClaim(owner, key))?.jobId === jobId) await this.call(() => client.del(this.claimKey(owner, key)));
-  }
-
-  private inFlightKey(owner: string) {
-    return `${this.config.queuePrefix}:ocr:inflight:${owner}`;
-  }
-
-  private claimKey(owner: string | null, key: string) {
-    // Hashed: keys are the client's text, and a key digest already scopes them per API key.
-    return `${this.config.queuePrefix}:ocr:idempotency:${owner ?? 'open'}:${createHash('sha256').update(key).digest('hex')}`;
+    const client = await this.redis.client();
+    if ((await this.findClaim(owner, key))?.jobId === jobId) await this.call(() => client.del(this.redis.keys.idempotency(owner, key)));
   }
 }

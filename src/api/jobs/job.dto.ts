@@ -17,7 +17,7 @@ import type {
   RotationMethod,
   Word,
 } from '../../contract/results';
-import { OCR_MODES, type OcrMode } from '../../contract/job-options';
+import { DEFAULT_OUTPUT_FORMAT, OCR_MODES, type OcrMode } from '../../contract/job-options';
 import type { DeliveryAttempts, JobStatus, JobView, OutputStatus, WebhookStatus } from '../../contract/job-view';
 import { RESULT_FORMATS, type ResultFormat } from '../../contract/formats';
 
@@ -72,7 +72,7 @@ export class UploadDto {
 
   @ApiPropertyOptional({
     enum: RESULT_FORMATS,
-    default: 'pdf',
+    default: DEFAULT_OUTPUT_FORMAT,
     description: 'The format PUT to `outputUrl`: the searchable PDF by default.',
   })
   outputFormat?: ResultFormat;

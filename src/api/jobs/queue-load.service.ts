@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { redisOf } from '../../config/redis';
 import { type DocumentsQueue, InjectDocumentsQueue, InjectPagesQueue, type PagesQueue } from '../../contract/queues';
+import { QueueRedis } from '../../queue/queue-redis';
 import { WorkerRegistry } from '../../queue/worker-registry.service';
 
 export interface Load {
@@ -24,6 +24,7 @@ export class QueueLoad {
     @InjectDocumentsQueue() private readonly documents: DocumentsQueue,
     @InjectPagesQueue() private readonly pages: PagesQueue,
     private readonly registry: WorkerRegistry,
+    private readonly redis: QueueRedis,
   ) {}
 
   async load(): Promise<Load> {
@@ -43,7 +44,7 @@ export class QueueLoad {
 
   /** 1 for the next document the workers will open; null if it is not waiting. */
   async queuePosition(documentId: string): Promise<number | null> {
-    const client = await redisOf(this.documents);
+    const client = await this.redis.client();
     const key = this.documents.keys.wait;
     const [index, length] = await Promise.all([client.lpos(key, documentId), client.llen(key)]);
     // BullMQ pushes new jobs on the left and workers take them from the right.

@@ -1,7 +1,7 @@
-import { Injectable, OnApplicationShutdown } from '@nestjs/common';
-import { join } from 'node:path';
+import { Inject, Injectable, OnApplicationShutdown, Optional } from '@nestjs/common';
 import { Piscina } from 'piscina';
 import { AppConfig } from '../../config/config';
+import { COMPILED_POOL_FILES, POOL_FILES, type PoolFiles } from '../pool-files';
 import type { PdfOutcome, PdfOutputTask, TextOutputsTask } from './output.task';
 
 /**
@@ -13,8 +13,11 @@ import type { PdfOutcome, PdfOutputTask, TextOutputsTask } from './output.task';
 export class OutputPoolService implements OnApplicationShutdown {
   private readonly pool: Piscina;
 
-  constructor(private readonly config: AppConfig) {
-    this.pool = new Piscina({ filename: join(__dirname, 'output.task.js'), minThreads: 0, maxThreads: 2, idleTimeout: 30_000 });
+  constructor(
+    private readonly config: AppConfig,
+    @Optional() @Inject(POOL_FILES) files: PoolFiles = COMPILED_POOL_FILES,
+  ) {
+    this.pool = new Piscina({ filename: files.output, minThreads: 0, maxThreads: 2, idleTimeout: 30_000 });
   }
 
   async writeTextOutputs(task: TextOutputsTask): Promise<void> {

@@ -1,11 +1,12 @@
-import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
-import { basename, join } from 'node:path';
+import { Inject, Injectable, Logger, OnApplicationShutdown, Optional } from '@nestjs/common';
+import { basename } from 'node:path';
 import { MessageChannel } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { AppConfig } from '../../config/config';
 import type { FailureCode } from '../../contract/failures';
 import { LanguageCatalog } from '../ocr/language-catalog';
 import { findOsdModel, prepareLangPath } from '../ocr/tessdata';
+import { COMPILED_POOL_FILES, POOL_FILES, type PoolFiles } from '../pool-files';
 import { culprit, Holding } from './memory-blame';
 import type { ImageOutcome, ImageTask, InspectOutcome, PageOutcome, PageTask, PdfThreadOptions } from './pdf.task';
 import type { ThreadMessage } from './pool-task';
@@ -51,8 +52,9 @@ export class PdfPoolService implements OnApplicationShutdown {
   constructor(
     private readonly config: AppConfig,
     languages: LanguageCatalog,
+    @Optional() @Inject(POOL_FILES) files: PoolFiles = COMPILED_POOL_FILES,
   ) {
-    const filename = join(__dirname, 'pool-task.js');
+    const filename = files.pdf;
     const osdModel = config.ocrDetectOrientation ? findOsdModel(config.ocrModelDir) : null;
     const langPath = prepareLangPath(languages.models, osdModel);
     const threadOptions = (warmUpLanguages: string): PdfThreadOptions => ({
