@@ -663,6 +663,8 @@ export interface operations {
     getJob: {
         parameters: {
             query?: {
+                /** @description With `wait`: `change` (default) answers at the first change; `final` only once the job has completed, failed or been cancelled (or after `wait` seconds, as it is then). */
+                until?: "change" | "final";
                 /** @description Long poll: answer as soon as the job changes (a status, a finished page), or after this many seconds (at most 60). */
                 wait?: number;
             };

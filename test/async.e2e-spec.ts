@@ -106,6 +106,21 @@ describe('the async contract, with a worker', () => {
     expect((await getJob(stack, body.id, KEY_A, '?wait=abc')).res.status).toBe(400);
   });
 
+  it('answers a long poll with until=final only once the job has ended, so that /result follows at once', async () => {
+    // Four pages: the job changes several times before it ends.
+    const { body } = await upload(stack.baseUrl, await scannedPdf(4), {}, 'doc.pdf', auth(KEY_A));
+    const { res, body: final } = await getJob(stack, body.id, KEY_A, '?wait=30&until=final');
+    expect(res.status).toBe(200);
+    expect(final.status).toBe('completed');
+    expect(final.result).toMatchObject({ pageCount: 4, partial: false });
+    expect((await fetch(`${stack.baseUrl}/v1/jobs/${body.id}/result?format=txt`, { headers: auth(KEY_A) })).status).toBe(200);
+    // The default stays the change-wait; an unknown value is refused.
+    expect((await getJob(stack, body.id, KEY_A, '?wait=1&until=change')).res.status).toBe(200);
+    const bad = await getJob(stack, body.id, KEY_A, '?wait=1&until=done');
+    expect(bad.res.status).toBe(400);
+    expect(bad.body).toMatchObject({ code: 'invalid_option' });
+  });
+
   it('makes one job of two concurrent uploads with one Idempotency-Key, and refuses the key for another file', async () => {
     const file = await digitalPdf();
     const headers = { ...auth(KEY_A), 'idempotency-key': `order-${Date.now()}` };

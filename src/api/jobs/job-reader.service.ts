@@ -1,7 +1,7 @@
 import { HttpStatus, Injectable } from '@nestjs/common';
 import type { Job } from 'bullmq';
 import { downloadBaseName, FORMAT_INFO, type PageFormat, type ResultFormat } from '../../contract/formats';
-import { FINAL_STATUSES } from '../../contract/events';
+import { FINAL_STATUSES, type JobEvent } from '../../contract/events';
 import { cancelledView, jobView, type JobView, partialResult, statusOf } from '../../contract/job-view';
 import { type DocumentJobData, isDocumentId } from '../../contract/queues';
 import type { DocumentSummary } from '../../contract/results';
@@ -19,6 +19,12 @@ export interface JobStatusReply {
   view: JobView;
   retryAfter: number | null;
 }
+
+/** What a long poll waits for: any change of the job, or its end. */
+export const WAIT_UNTIL = ['change', 'final'] as const;
+export type WaitUntil = (typeof WAIT_UNTIL)[number];
+
+const isFinalEvent = (event: JobEvent) => event.type === 'status' && FINAL_STATUSES.includes(event.status);
 
 /** A stored output and how to send it. */
 export interface StoredOutput {
@@ -101,8 +107,11 @@ export class JobReader {
     return { view, retryAfter: await this.pollAfter(view) };
   }
 
-  /** Long poll: the job once it has changed after this call, or after `seconds`. */
-  async waitForChange(id: string, owner: string | null, seconds: number): Promise<JobStatusReply> {
+  /**
+   * Long poll: the job once it has changed after this call (`until: 'change'`), or once it has
+   * ended (`until: 'final'`), or after `seconds` as it is then.
+   */
+  async waitFor(id: string, owner: string | null, seconds: number, until: WaitUntil): Promise<JobStatusReply> {
     const since = await this.store.call(() => this.events.lastId(id));
     const first = await this.status(id, owner);
     if (FINAL_STATUSES.includes(first.view.status) || seconds <= 0) return first;
@@ -110,7 +119,8 @@ export class JobReader {
     while (Date.now() < deadline && !this.watcher.stopping) {
       const wakeup = this.watcher.next(id, Math.min(deadline - Date.now(), 5000));
       try {
-        if ((await this.store.call(() => this.events.read(id, since))).length) break;
+        const events = await this.store.call(() => this.events.read(id, since));
+        if (until === 'change' ? events.length : events.some(({ event }) => isFinalEvent(event))) break;
         await wakeup.promise;
       } finally {
         wakeup.cancel();

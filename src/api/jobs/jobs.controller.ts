@@ -44,7 +44,7 @@ import { imageWidth, pageNumber, resultContent, sendStored } from './stored-outp
 import { negotiateFormat } from './format-negotiation';
 import type { JobView } from '../../contract/job-view';
 import { JobLifecycle } from './job-lifecycle.service';
-import { JobReader, type JobStatusReply } from './job-reader.service';
+import { JobReader, type JobStatusReply, WAIT_UNTIL, type WaitUntil } from './job-reader.service';
 import { JobSubmission, type RequestOptions } from './job-submission.service';
 import { UploadSizeGuard } from './upload-size.guard';
 import { StorageService } from '../../storage/storage.service';
@@ -208,14 +208,25 @@ export class JobsController {
     description: `Long poll: answer as soon as the job changes (a status, a finished page), or after this many seconds (at most ${MAX_WAIT_SECONDS}).`,
     schema: { type: 'integer', minimum: 0, maximum: MAX_WAIT_SECONDS },
   })
+  @ApiQuery({
+    name: 'until',
+    required: false,
+    description:
+      'With `wait`: `change` (default) answers at the first change; `final` only once the job has completed, failed or been cancelled (or after `wait` seconds, as it is then).',
+    schema: { type: 'string', enum: [...WAIT_UNTIL], default: 'change' },
+  })
   @ApiOkResponse({ type: JobDto, headers: POLL_HEADER })
   @ApiErrors({ 400: ['invalid_option'], 404: ['job_not_found'] })
   async find(
     @Param('id') id: string,
     @Query('wait') wait: string | undefined,
+    @Query('until') until: string | undefined,
     @Owner() owner: string | null,
     @Res({ passthrough: true }) res: Response,
   ): Promise<JobView> {
+    if (until !== undefined && !WAIT_UNTIL.includes(until as WaitUntil)) {
+      throw new ApiError(HttpStatus.BAD_REQUEST, 'invalid_option', `"until" must be one of ${WAIT_UNTIL.join(', ')}.`);
+    }
     let reply: JobStatusReply;
     if (wait === undefined) reply = await this.jobs.status(id, owner);
     else {
@@ -226,7 +237,7 @@ export class JobsController {
           `"wait" must be a whole number of seconds from 0 to ${MAX_WAIT_SECONDS}.`,
         );
       }
-      reply = await this.jobs.waitForChange(id, owner, Number(wait));
+      reply = await this.jobs.waitFor(id, owner, Number(wait), (until ?? 'change') as WaitUntil);
     }
     if (reply.retryAfter) res.setHeader('Retry-After', String(reply.retryAfter));
     return reply.view;
