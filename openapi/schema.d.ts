@@ -127,7 +127,7 @@ export interface paths {
         };
         /**
          * One page as a PNG, to show with the word boxes over it
-         * @description The page as displayed (its /Rotate applied), `width` pixels wide: word boxes, in points from the top-left corner, scale by `width / page.width`. Rendered by a worker the first time it is asked for (the request waits up to 30 s), then kept with the job and streamed with `ETag`.
+         * @description The page as displayed (its /Rotate applied), at one of the widths 256, 512, 1024, 2000: the smallest that is at least `width`, named in `Image-Width`. Word boxes, in points from the top-left corner, scale by `Image-Width / page.width`. Rendered by a worker the first time a page is asked for at that width (the request waits up to 30 s), then kept with the job and streamed with `ETag`.
          */
         get: operations["getJobPageImage"];
         put?: never;
@@ -1181,7 +1181,7 @@ export interface operations {
     getJobPageImage: {
         parameters: {
             query?: {
-                /** @description Width in pixels, at most 2000; the height follows the page's proportions. */
+                /** @description Width in pixels, at most 2000, served at the next of 256, 512, 1024, 2000; the height follows the page's proportions. */
                 width?: number;
             };
             header?: never;
@@ -1201,6 +1201,8 @@ export interface operations {
                     "Content-Disposition"?: string;
                     /** @description Send it back as `If-None-Match` to get `304` while the output is unchanged. */
                     ETag?: string;
+                    /** @description The width served, in pixels: one of the fixed widths. */
+                    "Image-Width"?: 256 | 512 | 1024 | 2000;
                     [name: string]: unknown;
                 };
                 content: {

@@ -34,7 +34,7 @@ import {
 import type { Request, Response } from 'express';
 import { PAGE_FORMATS, RESULT_FORMATS } from '../../contract/formats';
 import { JOB_OPTION_NAMES, type JobOptionName, OCR_MODES } from '../../contract/job-options';
-import { DEFAULT_IMAGE_WIDTH, MAX_IMAGE_WIDTH } from '../../contract/queues';
+import { DEFAULT_IMAGE_WIDTH, IMAGE_WIDTHS, MAX_IMAGE_WIDTH } from '../../contract/queues';
 import { ApiError } from '../errors/api-error';
 import { Owner } from '../auth/owner.decorator';
 import { JobLogInterceptor } from '../../logging/job-log.interceptor';
@@ -347,9 +347,9 @@ export class JobsController {
     operationId: 'getJobPageImage',
     summary: 'One page as a PNG, to show with the word boxes over it',
     description:
-      'The page as displayed (its /Rotate applied), `width` pixels wide: word boxes, in points from the top-left corner, ' +
-      'scale by `width / page.width`. Rendered by a worker the first time it is asked for (the request waits up to 30 s), ' +
-      'then kept with the job and streamed with `ETag`.',
+      `The page as displayed (its /Rotate applied), at one of the widths ${IMAGE_WIDTHS.join(', ')}: the smallest that is at least \`width\`, ` +
+      'named in `Image-Width`. Word boxes, in points from the top-left corner, scale by `Image-Width / page.width`. ' +
+      'Rendered by a worker the first time a page is asked for at that width (the request waits up to 30 s), then kept with the job and streamed with `ETag`.',
   })
   @JOB_ID
   @PAGE_NUMBER
@@ -357,9 +357,18 @@ export class JobsController {
     name: 'width',
     required: false,
     schema: { type: 'integer', minimum: 1, maximum: MAX_IMAGE_WIDTH, default: DEFAULT_IMAGE_WIDTH },
-    description: `Width in pixels, at most ${MAX_IMAGE_WIDTH}; the height follows the page's proportions.`,
+    description: `Width in pixels, at most ${MAX_IMAGE_WIDTH}, served at the next of ${IMAGE_WIDTHS.join(', ')}; the height follows the page's proportions.`,
   })
-  @ApiOkResponse({ headers: FILE_HEADERS, content: { 'image/png': { schema: { type: 'string', format: 'binary' } } } })
+  @ApiOkResponse({
+    headers: {
+      ...FILE_HEADERS,
+      'Image-Width': {
+        description: 'The width served, in pixels: one of the fixed widths.',
+        schema: { type: 'integer', enum: [...IMAGE_WIDTHS] },
+      },
+    },
+    content: { 'image/png': { schema: { type: 'string', format: 'binary' } } },
+  })
   @ApiErrors({
     400: ['invalid_option'],
     404: ['job_not_found', 'page_not_found'],
@@ -375,7 +384,10 @@ export class JobsController {
     @Req() req: Request,
     @Res() res: Response,
   ) {
-    await sendStored(this.storage, req, res, await this.jobs.pageImage(id, pageNumber(page), imageWidth(width), owner));
+    const served = imageWidth(width);
+    const image = await this.jobs.pageImage(id, pageNumber(page), served, owner);
+    res.setHeader('Image-Width', String(served));
+    await sendStored(this.storage, req, res, image);
   }
 
   @Delete(':id')

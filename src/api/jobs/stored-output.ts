@@ -3,7 +3,7 @@ import { getSchemaPath } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { pipeline } from 'node:stream/promises';
 import { FORMAT_INFO, type ResultFormat } from '../../contract/formats';
-import { DEFAULT_IMAGE_WIDTH, MAX_IMAGE_WIDTH } from '../../contract/queues';
+import { DEFAULT_IMAGE_WIDTH, MAX_IMAGE_WIDTH, servedImageWidth } from '../../contract/queues';
 import { StorageService } from '../../storage/storage.service';
 import { ApiError } from '../errors/api-error';
 import { FullResultDto, PageResultDto } from './job.dto';
@@ -34,13 +34,14 @@ export function pageNumber(value: string): number {
   return Number(value);
 }
 
+/** The width to render for `?width=`: one of IMAGE_WIDTHS, the smallest that covers it. */
 export function imageWidth(value: string | undefined): number {
   if (value === undefined) return DEFAULT_IMAGE_WIDTH;
   const width = /^\d{1,5}$/.test(value) ? Number(value) : NaN;
   if (!(width >= 1 && width <= MAX_IMAGE_WIDTH)) {
     throw new ApiError(HttpStatus.BAD_REQUEST, 'invalid_option', `"width" must be a whole number of pixels from 1 to ${MAX_IMAGE_WIDTH}.`);
   }
-  return width;
+  return servedImageWidth(width);
 }
 
 /**
