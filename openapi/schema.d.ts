@@ -87,7 +87,7 @@ export interface paths {
         };
         /**
          * The result in one format: JSON (lines, words, boxes), text, hOCR, ALTO or the searchable PDF
-         * @description Chosen by `format`, or else by `Accept`. Each format is made once, when the job completes, and streamed from storage with `Content-Length` and `ETag` (send `If-None-Match` for a `304`). `Content-Disposition` names the file after the upload.
+         * @description Chosen by `format`, or else by `Accept`. Each format is made once, when the job completes, and streamed from storage with `Content-Length` and `ETag` (send `If-None-Match` for a `304`). `Content-Disposition` names the file after the upload. Of a cancelled job, the pages it finished as `json` (with `partial: true`) or `txt`, sent with `Partial-Result: true`; its other formats answer `422 format_unavailable`.
          */
         get: operations["getJobResult"];
         put?: never;
@@ -107,7 +107,7 @@ export interface paths {
         };
         /**
          * One page of the result: its JSON (lines, words, boxes), text, hOCR or ALTO
-         * @description Like `/result`, for one page; `page` is the page number in the uploaded PDF.
+         * @description Like `/result`, for one page; `page` is the page number in the uploaded PDF. A page a cancelled job finished is served as `json` or `txt`.
          */
         get: operations["getJobPage"];
         put?: never;
@@ -480,6 +480,8 @@ export interface components {
             pageCount: number;
             text: string;
             pages: components["schemas"]["Page"][];
+            /** @description `true`, and only then present, for a cancelled job: `pages` are the pages it finished. */
+            partial?: boolean;
         };
         Language: {
             /**
@@ -984,6 +986,8 @@ export interface operations {
                     "Content-Disposition"?: string;
                     /** @description Send it back as `If-None-Match` to get `304` while the output is unchanged. */
                     ETag?: string;
+                    /** @description `true` when the job was cancelled: the result holds only the pages it finished. */
+                    "Partial-Result"?: "true";
                     [name: string]: unknown;
                 };
                 content: {

@@ -192,6 +192,28 @@ describe('the async contract, with a worker', () => {
     const after = (await getJob(stack, large.id)).body;
     expect(after.status).toBe('cancelled');
     expect(after.result!.pages.length).toBeLessThanOrEqual(kept.length + 1);
+
+    // The finished pages are served, and /result gives what exists, marked partial.
+    const read = (path: string) => fetch(`${stack.baseUrl}/v1/jobs/${large.id}${path}`, { headers: auth(KEY_A) });
+    const page1 = await read('/pages/1');
+    expect(page1.status).toBe(200);
+    expect(((await page1.json()) as { text: string; lines: unknown[] }).text).toContain('quick brown fox');
+    expect(await (await read('/pages/1?format=txt')).text()).toContain('quick brown fox');
+    const txt = await read('/result?format=txt');
+    expect(txt.status).toBe(200);
+    expect(txt.headers.get('partial-result')).toBe('true');
+    expect(txt.headers.get('content-disposition')).toContain('large.txt');
+    const text = await txt.text();
+    expect(text.split('\f')).toHaveLength(after.result!.pages.length);
+    expect(text).toContain('quick brown fox');
+    const json = (await (await read('/result')).json()) as { pageCount: number; partial: boolean; pages: { page: number }[] };
+    expect(json).toMatchObject({ pageCount: after.result!.pages.length, partial: true });
+    expect(json.pages.map((p) => p.page)).toEqual(after.result!.pages.map((p) => p.page));
+    const unread = Array.from({ length: 20 }, (_, i) => i + 1).find((n) => !json.pages.some((p) => p.page === n));
+    expect((await read(`/pages/${unread}`)).status).toBe(404);
+    const hocr = await read('/result?format=hocr');
+    expect(hocr.status).toBe(422);
+    expect(await hocr.json()).toMatchObject({ code: 'format_unavailable' });
     const again = await fetch(`${stack.baseUrl}/v1/jobs/${large.id}/cancel`, { method: 'POST', headers: auth(KEY_A) });
     expect(again.status).toBe(200);
     const finished = await fetch(`${stack.baseUrl}/v1/jobs/${next.id}/cancel`, { method: 'POST', headers: auth(KEY_A) });

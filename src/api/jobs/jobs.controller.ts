@@ -40,7 +40,7 @@ import { Owner } from '../auth/owner.decorator';
 import { JobLogInterceptor } from '../../logging/job-log.interceptor';
 import { ApiErrors } from '../openapi/error-response.dto';
 import { FullResultDto, JobDto, PageResultDto, UploadDto, UrlJobDto } from './job.dto';
-import { imageWidth, pageNumber, resultContent, sendStored } from './stored-output';
+import { imageWidth, pageNumber, PARTIAL_HEADER, resultContent, sendOutput, sendStored } from './stored-output';
 import { negotiateFormat } from './format-negotiation';
 import type { JobView } from '../../contract/job-view';
 import { JobLifecycle } from './job-lifecycle.service';
@@ -70,6 +70,13 @@ const PAGE_NUMBER = ApiParam({
 const FILE_HEADERS = {
   'Content-Disposition': { description: 'A file name made from the uploaded one.', schema: { type: 'string' } },
   ETag: { description: 'Send it back as `If-None-Match` to get `304` while the output is unchanged.', schema: { type: 'string' } },
+};
+
+const PARTIAL_RESULT_HEADER = {
+  [PARTIAL_HEADER]: {
+    description: '`true` when the job was cancelled: the result holds only the pages it finished.',
+    schema: { type: 'string', enum: ['true'] },
+  },
 };
 
 const MAX_WAIT_SECONDS = 60;
@@ -283,7 +290,8 @@ export class JobsController {
     summary: 'The result in one format: JSON (lines, words, boxes), text, hOCR, ALTO or the searchable PDF',
     description:
       'Chosen by `format`, or else by `Accept`. Each format is made once, when the job completes, and streamed from storage ' +
-      'with `Content-Length` and `ETag` (send `If-None-Match` for a `304`). `Content-Disposition` names the file after the upload.',
+      'with `Content-Length` and `ETag` (send `If-None-Match` for a `304`). `Content-Disposition` names the file after the upload. ' +
+      'Of a cancelled job, the pages it finished as `json` (with `partial: true`) or `txt`, sent with `Partial-Result: true`; its other formats answer `422 format_unavailable`.',
   })
   @JOB_ID
   @ApiQuery({
@@ -295,7 +303,7 @@ export class JobsController {
       'Without it, `Accept` decides: `application/json`, `text/plain`, `text/vnd.hocr+html` or `text/html`, `application/alto+xml` or `application/xml`, `application/pdf`.',
   })
   @ApiExtraModels(FullResultDto)
-  @ApiOkResponse({ headers: FILE_HEADERS, content: resultContent(RESULT_FORMATS) })
+  @ApiOkResponse({ headers: { ...FILE_HEADERS, ...PARTIAL_RESULT_HEADER }, content: resultContent(RESULT_FORMATS) })
   @ApiErrors({
     404: ['job_not_found'],
     406: ['format_not_supported'],
@@ -310,14 +318,15 @@ export class JobsController {
     @Res() res: Response,
   ) {
     const chosen = negotiateFormat(RESULT_FORMATS, format, req);
-    await sendStored(this.storage, req, res, await this.jobs.output(id, chosen, owner));
+    await sendOutput(this.storage, req, res, await this.jobs.output(id, chosen, owner));
   }
 
   @Get(':id/pages/:page')
   @ApiOperation({
     operationId: 'getJobPage',
     summary: 'One page of the result: its JSON (lines, words, boxes), text, hOCR or ALTO',
-    description: 'Like `/result`, for one page; `page` is the page number in the uploaded PDF.',
+    description:
+      'Like `/result`, for one page; `page` is the page number in the uploaded PDF. A page a cancelled job finished is served as `json` or `txt`.',
   })
   @JOB_ID
   @PAGE_NUMBER
@@ -339,7 +348,7 @@ export class JobsController {
     @Res() res: Response,
   ) {
     const chosen = negotiateFormat(PAGE_FORMATS, format, req);
-    await sendStored(this.storage, req, res, await this.jobs.pageOutput(id, pageNumber(page), chosen, owner));
+    await sendOutput(this.storage, req, res, await this.jobs.pageOutput(id, pageNumber(page), chosen, owner));
   }
 
   @Get(':id/pages/:page/image')
