@@ -87,7 +87,7 @@ export interface paths {
         };
         /**
          * The result in one format: JSON (lines, words, boxes), text, hOCR, ALTO or the searchable PDF
-         * @description Chosen by `format`, or else by `Accept`. Each format is made once, when the job completes, and streamed from storage with `Content-Length` and `ETag` (send `If-None-Match` for a `304`). `Content-Disposition` names the file after the upload.
+         * @description Chosen by `format`, or else by `Accept`. Each format is made once, when the job completes, and streamed from storage with `Content-Length` and `ETag` (send `If-None-Match` for a `304`). `Content-Disposition` names the file after the upload. Of a cancelled job, the pages it finished as `json` (with `partial: true`) or `txt`, sent with `Partial-Result: true`; its other formats answer `422 format_unavailable`.
          */
         get: operations["getJobResult"];
         put?: never;
@@ -107,7 +107,7 @@ export interface paths {
         };
         /**
          * One page of the result: its JSON (lines, words, boxes), text, hOCR or ALTO
-         * @description Like `/result`, for one page; `page` is the page number in the uploaded PDF.
+         * @description Like `/result`, for one page; `page` is the page number in the uploaded PDF. A page a cancelled job finished is served as `json` or `txt`.
          */
         get: operations["getJobPage"];
         put?: never;
@@ -127,7 +127,7 @@ export interface paths {
         };
         /**
          * One page as a PNG, to show with the word boxes over it
-         * @description The page as displayed (its /Rotate applied), `width` pixels wide: word boxes, in points from the top-left corner, scale by `width / page.width`. Rendered by a worker the first time it is asked for (the request waits up to 30 s), then kept with the job and streamed with `ETag`.
+         * @description The page as displayed (its /Rotate applied), at one of the widths 256, 512, 1024, 2000: the smallest that is at least `width`, named in `Image-Width`. Word boxes, in points from the top-left corner, scale by `Image-Width / page.width`. Rendered by a worker the first time a page is asked for at that width (the request waits up to 30 s), then kept with the job and streamed with `ETag`.
          */
         get: operations["getJobPageImage"];
         put?: never;
@@ -480,6 +480,8 @@ export interface components {
             pageCount: number;
             text: string;
             pages: components["schemas"]["Page"][];
+            /** @description `true`, and only then present, for a cancelled job: `pages` are the pages it finished. */
+            partial?: boolean;
         };
         Language: {
             /**
@@ -672,6 +674,8 @@ export interface operations {
     getJob: {
         parameters: {
             query?: {
+                /** @description With `wait`: `change` (default) answers at the first change; `final` only once the job has completed, failed or been cancelled (or after `wait` seconds, as it is then). */
+                until?: "change" | "final";
                 /** @description Long poll: answer as soon as the job changes (a status, a finished page), or after this many seconds (at most 60). */
                 wait?: number;
             };
@@ -991,6 +995,8 @@ export interface operations {
                     "Content-Disposition"?: string;
                     /** @description Send it back as `If-None-Match` to get `304` while the output is unchanged. */
                     ETag?: string;
+                    /** @description `true` when the job was cancelled: the result holds only the pages it finished. */
+                    "Partial-Result"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -1188,7 +1194,7 @@ export interface operations {
     getJobPageImage: {
         parameters: {
             query?: {
-                /** @description Width in pixels, at most 2000; the height follows the page's proportions. */
+                /** @description Width in pixels, at most 2000, served at the next of 256, 512, 1024, 2000; the height follows the page's proportions. */
                 width?: number;
             };
             header?: never;
@@ -1208,6 +1214,8 @@ export interface operations {
                     "Content-Disposition"?: string;
                     /** @description Send it back as `If-None-Match` to get `304` while the output is unchanged. */
                     ETag?: string;
+                    /** @description The width served, in pixels: one of the fixed widths. */
+                    "Image-Width"?: 256 | 512 | 1024 | 2000;
                     [name: string]: unknown;
                 };
                 content: {

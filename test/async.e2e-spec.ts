@@ -106,6 +106,21 @@ describe('the async contract, with a worker', () => {
     expect((await getJob(stack, body.id, KEY_A, '?wait=abc')).res.status).toBe(400);
   });
 
+  it('answers a long poll with until=final only once the job has ended, so that /result follows at once', async () => {
+    // Four pages: the job changes several times before it ends.
+    const { body } = await upload(stack.baseUrl, await scannedPdf(4), {}, 'doc.pdf', auth(KEY_A));
+    const { res, body: final } = await getJob(stack, body.id, KEY_A, '?wait=30&until=final');
+    expect(res.status).toBe(200);
+    expect(final.status).toBe('completed');
+    expect(final.result).toMatchObject({ pageCount: 4, partial: false });
+    expect((await fetch(`${stack.baseUrl}/v1/jobs/${body.id}/result?format=txt`, { headers: auth(KEY_A) })).status).toBe(200);
+    // The default stays the change-wait; an unknown value is refused.
+    expect((await getJob(stack, body.id, KEY_A, '?wait=1&until=change')).res.status).toBe(200);
+    const bad = await getJob(stack, body.id, KEY_A, '?wait=1&until=done');
+    expect(bad.res.status).toBe(400);
+    expect(bad.body).toMatchObject({ code: 'invalid_option' });
+  });
+
   it('makes one job of two concurrent uploads with one Idempotency-Key, and refuses the key for another file', async () => {
     const file = await digitalPdf();
     const headers = { ...auth(KEY_A), 'idempotency-key': `order-${Date.now()}` };
@@ -177,6 +192,28 @@ describe('the async contract, with a worker', () => {
     const after = (await getJob(stack, large.id)).body;
     expect(after.status).toBe('cancelled');
     expect(after.result!.pages.length).toBeLessThanOrEqual(kept.length + 1);
+
+    // The finished pages are served, and /result gives what exists, marked partial.
+    const read = (path: string) => fetch(`${stack.baseUrl}/v1/jobs/${large.id}${path}`, { headers: auth(KEY_A) });
+    const page1 = await read('/pages/1');
+    expect(page1.status).toBe(200);
+    expect(((await page1.json()) as { text: string; lines: unknown[] }).text).toContain('quick brown fox');
+    expect(await (await read('/pages/1?format=txt')).text()).toContain('quick brown fox');
+    const txt = await read('/result?format=txt');
+    expect(txt.status).toBe(200);
+    expect(txt.headers.get('partial-result')).toBe('true');
+    expect(txt.headers.get('content-disposition')).toContain('large.txt');
+    const text = await txt.text();
+    expect(text.split('\f')).toHaveLength(after.result!.pages.length);
+    expect(text).toContain('quick brown fox');
+    const json = (await (await read('/result')).json()) as { pageCount: number; partial: boolean; pages: { page: number }[] };
+    expect(json).toMatchObject({ pageCount: after.result!.pages.length, partial: true });
+    expect(json.pages.map((p) => p.page)).toEqual(after.result!.pages.map((p) => p.page));
+    const unread = Array.from({ length: 20 }, (_, i) => i + 1).find((n) => !json.pages.some((p) => p.page === n));
+    expect((await read(`/pages/${unread}`)).status).toBe(404);
+    const hocr = await read('/result?format=hocr');
+    expect(hocr.status).toBe(422);
+    expect(await hocr.json()).toMatchObject({ code: 'format_unavailable' });
     const again = await fetch(`${stack.baseUrl}/v1/jobs/${large.id}/cancel`, { method: 'POST', headers: auth(KEY_A) });
     expect(again.status).toBe(200);
     const finished = await fetch(`${stack.baseUrl}/v1/jobs/${next.id}/cancel`, { method: 'POST', headers: auth(KEY_A) });

@@ -1,5 +1,6 @@
-import { denseScannedPdf, digitalPdf, encryptedPdf, scannedPdf, textImagePng, truncatedPdf } from './fixtures';
+import { digitalPdf, encryptedPdf, scannedPdf, textImagePng, truncatedPdf } from './fixtures';
 import { freePort, runHealthcheck, Stack, startProcess, startStack, until, upload, waitForJob } from './harness';
+import { slowToRenderPdf } from './hostile-fixtures';
 
 describe('bad input gets a specific error and blocks nothing', () => {
   let stack: Stack;
@@ -148,10 +149,12 @@ describe('bad input gets a specific error and blocks nothing', () => {
 
 describe('a page over PAGE_TIMEOUT_MS', () => {
   it('fails its job with page_timeout, and the worker goes on with the next job', async () => {
-    // The dense page takes about 9 s to read here, the text page a tenth of a second: room both ways on a busy machine.
-    const stack = await startStack({ env: { PAGE_TIMEOUT_MS: '3000' } });
+    // Slow and fast by construction, not by this machine's speed: the shaded page takes minutes
+    // to render anywhere (see slowToRenderPdf), a text-layer page some 50 ms, against the
+    // shortest limit allowed.
+    const stack = await startStack({ env: { PAGE_TIMEOUT_MS: '1000' } });
     try {
-      const slow = await waitForJob(stack.baseUrl, (await upload(stack.baseUrl, await denseScannedPdf())).body.id);
+      const slow = await waitForJob(stack.baseUrl, (await upload(stack.baseUrl, slowToRenderPdf())).body.id);
       expect(slow.status).toBe('failed');
       expect(slow.error?.code).toBe('page_timeout');
       const next = await waitForJob(stack.baseUrl, (await upload(stack.baseUrl, await digitalPdf())).body.id);

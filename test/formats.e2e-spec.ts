@@ -328,7 +328,7 @@ describe('result formats: searchable PDF, hOCR, ALTO, text, per page', () => {
     }
   });
 
-  it('renders a page as a PNG of the width asked for and the page as shown, once, then serves it from storage', async () => {
+  it('renders a page as a PNG at the fixed width that covers the one asked for, as the page is shown, once, then serves it from storage', async () => {
     const pngSize = (png: Buffer) => ({
       signature: png.subarray(0, 8).toString('hex'),
       width: png.readUInt32BE(16),
@@ -337,18 +337,20 @@ describe('result formats: searchable PDF, hOCR, ALTO, text, per page', () => {
     const url = (page: number, query = '') => `${stack.baseUrl}/v1/jobs/${id}/pages/${page}/image${query}`;
 
     // Page 3 is stored 144 x 432 pt and shown 432 x 144 through /Rotate: the image is as shown.
+    // 600 is served at 1024, the smallest fixed width that is at least as wide, and says so.
     const first = await get(url(3, '?width=600'));
     expect(first.res.status).toBe(200);
     expect(first.res.headers.get('content-type')).toBe('image/png');
+    expect(first.res.headers.get('image-width')).toBe('1024');
     expect(Number(first.res.headers.get('content-length'))).toBe(first.body.length);
-    expect(pngSize(first.body)).toEqual({ signature: '89504e470d0a1a0a', width: 600, height: 200 });
+    expect(pngSize(first.body)).toEqual({ signature: '89504e470d0a1a0a', width: 1024, height: 341 });
 
     // Text, not a blank page: the first line's words are dark where the JSON says they are.
     const image = await loadImage(first.body);
     const canvas = createCanvas(image.width, image.height);
     const ctx = canvas.getContext('2d');
     ctx.drawImage(image, 0, 0);
-    const k = 600 / full.pages[2].width;
+    const k = 1024 / full.pages[2].width;
     const box = full.pages[2].lines[0].bbox;
     const { data } = ctx.getImageData(
       Math.floor(box.x0 * k),
@@ -360,11 +362,21 @@ describe('result formats: searchable PDF, hOCR, ALTO, text, per page', () => {
     for (let i = 0; i < data.length; i += 4) if (data[i] < 128) dark++;
     expect(dark / (data.length / 4)).toBeGreaterThan(0.05);
 
-    const again = await get(url(3, '?width=600'));
+    // Another width that snaps to 1024 is the same render: one stored file, one ETag.
+    const again = await get(url(3, '?width=900'));
+    expect(again.res.headers.get('image-width')).toBe('1024');
     expect(again.body.equals(first.body)).toBe(true);
     expect(again.res.headers.get('etag')).toBe(first.res.headers.get('etag'));
+    const renders = () => readdirSync(join(stack.env.STORAGE_DIR, 'images', id)).filter((name) => name.startsWith('3-'));
+    expect(renders()).toHaveLength(1);
+    const small = await get(url(3, '?width=1'));
+    expect([small.res.headers.get('image-width'), pngSize(small.body).width]).toEqual(['256', 256]);
+    expect(renders()).toHaveLength(2);
 
-    expect(pngSize((await get(url(1))).body)).toMatchObject({ width: 1000, height: 333 });
+    const byDefault = await get(url(1));
+    expect(byDefault.res.headers.get('image-width')).toBe('1024');
+    expect(pngSize(byDefault.body)).toMatchObject({ width: 1024, height: 341 });
+    expect(pngSize((await get(url(1, '?width=2000'))).body)).toMatchObject({ width: 2000 });
     for (const width of ['0', '2001', 'wide']) {
       const res = await fetch(url(1, `?width=${width}`));
       expect(res.status).toBe(400);

@@ -118,20 +118,55 @@ export async function hostileCases(): Promise<{ name: string; file: Buffer; expe
 }
 
 /**
- * A PDF whose cross-reference table is missing, with `objects` objects: pdf.js rebuilds the
- * table by scanning the whole file, which takes it a second or more for a million objects.
+ * A PDF that takes minutes to open, whatever the machine, in a file of 700 KB: its xref is
+ * broken (so pdf.js rebuilds it by scanning the file), and each of its `trailers` trailer
+ * dictionaries holds a string that nests every later one, so reading them all costs the
+ * square of their number (here 1000 took 2 s and 4000 took 23 s: 20000 would take ten
+ * minutes). Only a time limit stops it; what it holds meanwhile grows by some 12 MB a second.
  */
-export function slowToOpenPdf(objects = 1_500_000): Buffer {
-  const parts = [
-    '%PDF-1.7\n',
-    '1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n',
-    '2 0 obj\n<< /Type /Pages /Kids [4 0 R] /Count 1 >>\nendobj\n',
+export function slowToOpenPdf(trailers = 20_000): Buffer {
+  return Buffer.from(
+    [
+      '%PDF-1.7\n',
+      '1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n',
+      '2 0 obj\n<< /Type /Pages /Kids [3 0 R] /Count 1 >>\nendobj\n',
+      '3 0 obj\n<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] >>\nendobj\n',
+      // "startxref" ends each trailer for the scan; the string runs on to its closing paren.
+      'trailer\n<< /S (startxref\n'.repeat(trailers),
+      // Two tokens after each ">>": pdf.js's parser reads two ahead, and a bare ")" would end it at once.
+      ') >> 0 0\n'.repeat(trailers),
+      'trailer\n<< /Size 4 /Root 1 0 R >>\nstartxref\n999999999\n%%EOF\n',
+    ].join(''),
+  );
+}
+
+/**
+ * A letter page that takes minutes to render, whatever the machine, in a file of a few KB: one
+ * free-form triangle mesh shading (type 4) of `triangles` triangles, each across the whole
+ * page, which pdf.js fills pixel by pixel in JavaScript (about 40 ms each at 300 dpi here).
+ * Its memory stays small (the mesh is a few MB, the pattern canvas at most 3000 px a side).
+ */
+export function slowToRenderPdf(triangles = 100_000): Buffer {
+  // Per vertex: flag (8 bits), x and y (16 each, over the page), grey (8). Flag 2: a triangle of the new vertex and the last two.
+  const corners = [
+    [0, 0],
+    [0xffff, 0],
+    [0, 0xffff],
+    [0xffff, 0xffff],
   ];
-  parts.push('3 0 obj\n<< /Length 0 >>\nstream\n\nendstream\nendobj\n');
-  const object = (n: number) => `${n} 0 obj\n<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 3 0 R >>\nendobj\n`;
-  for (let i = 0; i < objects; i++) parts.push(object(4 + i));
-  parts.push('trailer\n<< /Size 5 /Root 1 0 R >>\nstartxref\n999999999\n%%EOF\n');
-  return Buffer.from(parts.join(''));
+  const vertex = (flag: number, [x, y]: number[], grey: number) => Buffer.from([flag, x >> 8, x & 0xff, y >> 8, y & 0xff, grey]);
+  const vertices = [vertex(0, corners[0], 0), vertex(0, corners[1], 128), vertex(0, corners[2], 255)];
+  for (let i = 1; i < triangles; i++) vertices.push(vertex(2, corners[i % 2 ? 3 : 1], (i * 37) & 0xff));
+  return handWrittenPdf([
+    '<< /Type /Catalog /Pages 2 0 R >>',
+    '<< /Type /Pages /Kids [3 0 R] /Count 1 >>',
+    page('4 0 R', '[0 0 612 792]', '<< /Shading << /Sh1 5 0 R >> >>'),
+    { dict: '', data: Buffer.from('/Sh1 sh') },
+    {
+      dict: '/ShadingType 4 /ColorSpace /DeviceGray /BitsPerCoordinate 16 /BitsPerComponent 8 /BitsPerFlag 8 /Decode [0 612 0 792 0 1] /Filter /FlateDecode',
+      data: deflateSync(Buffer.concat(vertices), { level: 9 }),
+    },
+  ]);
 }
 
 /** Peak and current resident memory of a process, in MiB, from /proc. */

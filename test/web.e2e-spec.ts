@@ -144,7 +144,7 @@ async function seriousViolations(tab: Tab): Promise<AxeViolation[]> {
     const article = tab.locator('article[data-page="2"]');
     const canvas = article.locator('canvas');
     await article.locator('canvas:not(.sheet__image--loading)').waitFor();
-    expect(await canvas.evaluate((c) => (c as unknown as { width: number }).width)).toBe(1400);
+    expect(await canvas.evaluate((c) => (c as unknown as { width: number }).width)).toBe(2000);
     const sheet = (await canvas.boundingBox())!;
     const scale = sheet.width / scanned.width;
     expect(sheet.height).toBeCloseTo(scanned.height * scale, 0);

@@ -14,6 +14,8 @@ export interface CancelledDocument {
   pagesTotal: number | null;
   pagesDone: number;
   owner?: string;
+  /** The upload's name, for the names of the finished pages' downloads. */
+  fileName?: string;
   /** The pages the job was to read, so that its finished ones stay readable. */
   pageNumbers?: number[];
   retention?: number;

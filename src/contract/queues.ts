@@ -11,9 +11,20 @@ export const PAGE_JOB = 'page';
 export const IMAGES_QUEUE = 'images';
 export const IMAGE_JOB = 'image';
 
-/** Widest page image GET /v1/jobs/{id}/pages/{n}/image renders, and what it renders without ?width=. */
-export const MAX_IMAGE_WIDTH = 2000;
-export const DEFAULT_IMAGE_WIDTH = 1000;
+/**
+ * The only widths GET /v1/jobs/{id}/pages/{n}/image renders: a request is served at the
+ * smallest that is at least as wide (scaled down by the client, never blurred up), so a page
+ * has at most this many renders and stored files however many widths are asked for.
+ */
+export const IMAGE_WIDTHS = [256, 512, 1024, 2000] as const;
+export const MAX_IMAGE_WIDTH = IMAGE_WIDTHS[IMAGE_WIDTHS.length - 1];
+/** What is rendered without ?width=. */
+export const DEFAULT_IMAGE_WIDTH = 1024;
+
+/** The width an image request for `requested` pixels (1 to MAX_IMAGE_WIDTH) is served at. */
+export function servedImageWidth(requested: number): number {
+  return IMAGE_WIDTHS.find((width) => width >= requested) ?? MAX_IMAGE_WIDTH;
+}
 export const WEBHOOKS_QUEUE = 'webhooks';
 export const WEBHOOK_JOB = 'webhook';
 /** A finished document's output, PUT to the job's outputUrl; it goes on the webhooks queue, before the webhook. */

@@ -7,8 +7,11 @@ import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { ApiError, getPage, getPageImage, type Page, type PageSummary, type Word } from './api';
 import { confidenceBand } from './format';
 
-/** Pixels asked of the API: enough for a sharp page at two device pixels per CSS pixel. */
-const IMAGE_WIDTH = 1400;
+/**
+ * Pixels asked of the API: enough for a sharp page at two device pixels per CSS pixel, and one
+ * of the widths it renders (256, 512, 1024, 2000), which any other width is served at anyway.
+ */
+const IMAGE_WIDTH = 2000;
 
 interface Props {
   jobId: string;

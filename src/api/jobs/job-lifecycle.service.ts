@@ -39,6 +39,7 @@ export class JobLifecycle {
       pagesTotal: job.data.pagesTotal ?? null,
       pagesDone,
       owner: job.data.owner,
+      fileName: job.data.fileName,
       pageNumbers: job.data.pageNumbers,
       retention,
       ...(callbackUrl ? { callbackUrl } : {}),

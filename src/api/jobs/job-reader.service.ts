@@ -1,10 +1,10 @@
 import { HttpStatus, Injectable } from '@nestjs/common';
 import type { Job } from 'bullmq';
 import { downloadBaseName, FORMAT_INFO, type PageFormat, type ResultFormat } from '../../contract/formats';
-import { FINAL_STATUSES } from '../../contract/events';
-import { cancelledView, jobView, type JobView, partialResult, statusOf } from '../../contract/job-view';
+import { FINAL_STATUSES, type JobEvent } from '../../contract/events';
+import { type CancelledDocument, cancelledView, jobView, type JobView, partialResult, statusOf } from '../../contract/job-view';
 import { type DocumentJobData, isDocumentId } from '../../contract/queues';
-import type { DocumentSummary } from '../../contract/results';
+import type { DocumentSummary, PageResult } from '../../contract/results';
 import { JobEvents } from '../../queue/job-events.service';
 import { StorageService } from '../../storage/storage.service';
 import { WebhooksService } from '../../webhooks/webhooks.service';
@@ -20,6 +20,12 @@ export interface JobStatusReply {
   retryAfter: number | null;
 }
 
+/** What a long poll waits for: any change of the job, or its end. */
+export const WAIT_UNTIL = ['change', 'final'] as const;
+export type WaitUntil = (typeof WAIT_UNTIL)[number];
+
+const isFinalEvent = (event: JobEvent) => event.type === 'status' && FINAL_STATUSES.includes(event.status);
+
 /** A stored output and how to send it. */
 export interface StoredOutput {
   key: string;
@@ -27,8 +33,20 @@ export interface StoredOutput {
   fileName: string;
 }
 
-const notFinished = (status: string) =>
-  new ApiError(HttpStatus.CONFLICT, 'job_not_finished', `The job is ${status}; a result exists only once it has completed.`);
+/** An output made on request, from the pages a cancelled job finished. */
+export interface MadeOutput {
+  body: Buffer;
+  contentType: string;
+  fileName: string;
+  /** Only the pages finished before the job was cancelled. */
+  partial: boolean;
+}
+
+/** The formats made from a cancelled job's finished pages; the others are made only when a job completes. */
+const CANCELLED_FORMATS: readonly ResultFormat[] = ['json', 'txt'];
+
+const notFinished = (status: string, why = 'a result exists only once it has completed') =>
+  new ApiError(HttpStatus.CONFLICT, 'job_not_finished', `The job is ${status}; ${why}.`);
 
 /** "1-3, 7" for [1, 2, 3, 7]. */
 function pageList(pages: number[]): string {
@@ -101,8 +119,11 @@ export class JobReader {
     return { view, retryAfter: await this.pollAfter(view) };
   }
 
-  /** Long poll: the job once it has changed after this call, or after `seconds`. */
-  async waitForChange(id: string, owner: string | null, seconds: number): Promise<JobStatusReply> {
+  /**
+   * Long poll: the job once it has changed after this call (`until: 'change'`), or once it has
+   * ended (`until: 'final'`), or after `seconds` as it is then.
+   */
+  async waitFor(id: string, owner: string | null, seconds: number, until: WaitUntil): Promise<JobStatusReply> {
     const since = await this.store.call(() => this.events.lastId(id));
     const first = await this.status(id, owner);
     if (FINAL_STATUSES.includes(first.view.status) || seconds <= 0) return first;
@@ -110,7 +131,8 @@ export class JobReader {
     while (Date.now() < deadline && !this.watcher.stopping) {
       const wakeup = this.watcher.next(id, Math.min(deadline - Date.now(), 5000));
       try {
-        if ((await this.store.call(() => this.events.read(id, since))).length) break;
+        const events = await this.store.call(() => this.events.read(id, since));
+        if (until === 'change' ? events.length : events.some(({ event }) => isFinalEvent(event))) break;
         await wakeup.promise;
       } finally {
         wakeup.cancel();
@@ -135,25 +157,28 @@ export class JobReader {
   }
 
   /**
-   * Where a finished job's output in `format` is stored, to be streamed as it is: every
-   * format was written by the worker when it assembled the document.
+   * Where a completed job's output in `format` is stored, to be streamed as it is: every
+   * format was written by the worker when it assembled the document. A cancelled job's is made
+   * here from the pages it finished.
    */
-  async output(id: string, format: ResultFormat, owner: string | null): Promise<StoredOutput> {
-    const job = await this.finishedJob(id, owner);
-    return this.stored(job, this.storage.outputKey(id, format), format, '');
+  async output(id: string, format: ResultFormat, owner: string | null): Promise<StoredOutput | MadeOutput> {
+    const ended = await this.endedJob(id, owner);
+    if ('cancelled' in ended) return this.cancelledOutput(id, ended.cancelled, format);
+    return this.stored(ended.job, this.storage.outputKey(id, format), format, '');
   }
 
-  /** The same for one page of a finished job. */
-  async pageOutput(id: string, page: number, format: PageFormat, owner: string | null): Promise<StoredOutput> {
-    const job = await this.finishedJob(id, owner);
-    this.checkPage(job, page);
-    return this.stored(job, this.storage.pageOutputKey(id, page, format), format, `-p${page}`);
+  /** The same for one page of a completed job, or a page a cancelled job finished. */
+  async pageOutput(id: string, page: number, format: PageFormat, owner: string | null): Promise<StoredOutput | MadeOutput> {
+    const ended = await this.endedJob(id, owner);
+    if ('cancelled' in ended) return this.cancelledPage(id, ended.cancelled, page, format);
+    this.checkPage(ended.job.data.pageNumbers, page);
+    return this.stored(ended.job, this.storage.pageOutputKey(id, page, format), format, `-p${page}`);
   }
 
   /** A page image, rendered by a worker the first time it is asked for, then kept with the job. */
   async pageImage(id: string, page: number, width: number, owner: string | null): Promise<StoredOutput> {
-    const job = await this.finishedJob(id, owner);
-    this.checkPage(job, page);
+    const job = await this.completedJob(id, owner);
+    this.checkPage(job.data.pageNumbers, page);
     const key = this.storage.imageKey(id, page, width);
     if (!(await this.storage.exists(key))) {
       await this.images.render({ documentId: id, uploadKey: job.data.uploadKey, page, width });
@@ -161,8 +186,8 @@ export class JobReader {
     return { key, contentType: 'image/png', fileName: `${downloadBaseName(job.data.fileName)}-p${page}.png` };
   }
 
-  private checkPage(job: Job<DocumentJobData>, page: number) {
-    const pages = job.data.pageNumbers ?? [];
+  private checkPage(pageNumbers: number[] | undefined, page: number) {
+    const pages = pageNumbers ?? [];
     if (!pages.includes(page)) {
       throw new ApiError(
         HttpStatus.NOT_FOUND,
@@ -192,14 +217,79 @@ export class JobReader {
     };
   }
 
-  /** A completed job, or why there is no result: 404 when unknown, 409 until it completes. */
-  private async finishedJob(id: string, owner: string | null): Promise<Job<DocumentJobData>> {
+  /**
+   * The pages a cancelled job finished, as one document marked partial (made on each request:
+   * a page in flight at the cancel may still land), in the formats that need no worker.
+   */
+  private async cancelledOutput(id: string, record: CancelledDocument, format: ResultFormat): Promise<MadeOutput> {
+    this.checkCancelledFormat(format);
+    const pages = await this.cancelledPages(id, record);
+    if (!pages.length) throw notFinished('cancelled', 'it was cancelled before any page finished');
+    const text = pages.map((p) => p.text).join('\f');
+    const body = format === 'json' ? JSON.stringify({ pageCount: pages.length, text, pages, partial: true }) : text;
+    return this.made(record, format, '', body, true);
+  }
+
+  private async cancelledPage(id: string, record: CancelledDocument, page: number, format: PageFormat): Promise<MadeOutput> {
+    this.checkPage(record.pageNumbers, page);
+    this.checkCancelledFormat(format);
+    const result = record.purged ? null : await this.storage.finishedPage(id, page);
+    if (!result) {
+      const done = (await this.cancelledPages(id, record)).map((p) => p.page);
+      throw new ApiError(
+        HttpStatus.NOT_FOUND,
+        'page_not_found',
+        `Page ${page} was not finished before the job was cancelled; its finished pages: ${pageList(done)}.`,
+      );
+    }
+    return this.made(record, format, `-p${page}`, format === 'json' ? JSON.stringify(result) : result.text, false);
+  }
+
+  private checkCancelledFormat(format: ResultFormat) {
+    if (!CANCELLED_FORMATS.includes(format)) {
+      throw new ApiError(
+        HttpStatus.UNPROCESSABLE_ENTITY,
+        'format_unavailable',
+        `The job was cancelled: its finished pages are available as ${CANCELLED_FORMATS.join(' and ')}, not ${format}, which is made only when a job completes.`,
+      );
+    }
+  }
+
+  private async cancelledPages(id: string, record: CancelledDocument): Promise<PageResult[]> {
+    if (record.purged) return [];
+    const pages: PageResult[] = [];
+    for (const { page } of await this.storage.finishedPages(id)) {
+      const result = await this.storage.finishedPage(id, page);
+      if (result) pages.push(result);
+    }
+    return pages;
+  }
+
+  private made(record: CancelledDocument, format: ResultFormat, suffix: string, body: string, partial: boolean): MadeOutput {
+    const { mediaType, extension } = FORMAT_INFO[format];
+    return {
+      body: Buffer.from(body, 'utf8'),
+      contentType: `${mediaType}; charset=utf-8`,
+      fileName: `${downloadBaseName(record.fileName)}${suffix}.${extension}`,
+      partial,
+    };
+  }
+
+  /** A completed job, or a cancelled one's record; else why there is no result: 404 when unknown, 409 while it runs or after it failed. */
+  private async endedJob(id: string, owner: string | null): Promise<{ job: Job<DocumentJobData> } | { cancelled: CancelledDocument }> {
     if (!isDocumentId(id)) throw jobNotFound(id);
-    if (await this.store.cancelled(id, owner)) throw notFinished('cancelled');
+    const cancelled = await this.store.cancelled(id, owner);
+    if (cancelled) return { cancelled };
     const state = await this.store.state(id);
     const job = await this.store.get(id, owner);
     const status = statusOf(job, state);
     if (status !== 'completed') throw notFinished(status);
-    return job;
+    return { job };
+  }
+
+  private async completedJob(id: string, owner: string | null): Promise<Job<DocumentJobData>> {
+    const ended = await this.endedJob(id, owner);
+    if ('cancelled' in ended) throw notFinished('cancelled');
+    return ended.job;
   }
 }

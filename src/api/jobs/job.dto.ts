@@ -359,4 +359,7 @@ export class FullResultDto implements DocumentResult {
 
   @ApiProperty({ type: [PageResultDto] })
   pages: PageResultDto[];
+
+  @ApiPropertyOptional({ description: '`true`, and only then present, for a cancelled job: `pages` are the pages it finished.' })
+  partial?: boolean;
 }

@@ -34,17 +34,17 @@ import {
 import type { Request, Response } from 'express';
 import { PAGE_FORMATS, RESULT_FORMATS } from '../../contract/formats';
 import { JOB_OPTION_NAMES, type JobOptionName, OCR_MODES } from '../../contract/job-options';
-import { DEFAULT_IMAGE_WIDTH, MAX_IMAGE_WIDTH } from '../../contract/queues';
+import { DEFAULT_IMAGE_WIDTH, IMAGE_WIDTHS, MAX_IMAGE_WIDTH } from '../../contract/queues';
 import { ApiError } from '../errors/api-error';
 import { Owner } from '../auth/owner.decorator';
 import { JobLogInterceptor } from '../../logging/job-log.interceptor';
 import { ApiErrors } from '../openapi/error-response.dto';
 import { FullResultDto, JobDto, PageResultDto, UploadDto, UrlJobDto } from './job.dto';
-import { imageWidth, pageNumber, resultContent, sendStored } from './stored-output';
+import { imageWidth, pageNumber, PARTIAL_HEADER, resultContent, sendOutput, sendStored } from './stored-output';
 import { negotiateFormat } from './format-negotiation';
 import type { JobView } from '../../contract/job-view';
 import { JobLifecycle } from './job-lifecycle.service';
-import { JobReader, type JobStatusReply } from './job-reader.service';
+import { JobReader, type JobStatusReply, WAIT_UNTIL, type WaitUntil } from './job-reader.service';
 import { JobSubmission, type RequestOptions } from './job-submission.service';
 import { UploadSizeGuard } from './upload-size.guard';
 import { StorageService } from '../../storage/storage.service';
@@ -71,6 +71,13 @@ const PAGE_NUMBER = ApiParam({
 const FILE_HEADERS = {
   'Content-Disposition': { description: 'A file name made from the uploaded one.', schema: { type: 'string' } },
   ETag: { description: 'Send it back as `If-None-Match` to get `304` while the output is unchanged.', schema: { type: 'string' } },
+};
+
+const PARTIAL_RESULT_HEADER = {
+  [PARTIAL_HEADER]: {
+    description: '`true` when the job was cancelled: the result holds only the pages it finished.',
+    schema: { type: 'string', enum: ['true'] },
+  },
 };
 
 const MAX_WAIT_SECONDS = 60;
@@ -218,15 +225,26 @@ export class JobsController {
     description: `Long poll: answer as soon as the job changes (a status, a finished page), or after this many seconds (at most ${MAX_WAIT_SECONDS}).`,
     schema: { type: 'integer', minimum: 0, maximum: MAX_WAIT_SECONDS },
   })
+  @ApiQuery({
+    name: 'until',
+    required: false,
+    description:
+      'With `wait`: `change` (default) answers at the first change; `final` only once the job has completed, failed or been cancelled (or after `wait` seconds, as it is then).',
+    schema: { type: 'string', enum: [...WAIT_UNTIL], default: 'change' },
+  })
   @ApiOkResponse({ type: JobDto, headers: POLL_HEADER })
   @ApiErrors({ 400: ['invalid_option'], 404: ['job_not_found'], 429: ['rate_limited', 'too_many_streams'] })
   async find(
     @Param('id') id: string,
     @Query('wait') wait: string | undefined,
+    @Query('until') until: string | undefined,
     @Owner() owner: string | null,
     @Req() req: Request,
     @Res({ passthrough: true }) res: Response,
   ): Promise<JobView> {
+    if (until !== undefined && !WAIT_UNTIL.includes(until as WaitUntil)) {
+      throw new ApiError(HttpStatus.BAD_REQUEST, 'invalid_option', `"until" must be one of ${WAIT_UNTIL.join(', ')}.`);
+    }
     let reply: JobStatusReply;
     if (wait === undefined) reply = await this.jobs.status(id, owner);
     else {
@@ -238,7 +256,7 @@ export class JobsController {
         );
       }
       if (Number(wait) > 0) this.streams.hold(owner, req, res);
-      reply = await this.jobs.waitForChange(id, owner, Number(wait));
+      reply = await this.jobs.waitFor(id, owner, Number(wait), (until ?? 'change') as WaitUntil);
     }
     if (reply.retryAfter) res.setHeader('Retry-After', String(reply.retryAfter));
     return reply.view;
@@ -285,7 +303,8 @@ export class JobsController {
     summary: 'The result in one format: JSON (lines, words, boxes), text, hOCR, ALTO or the searchable PDF',
     description:
       'Chosen by `format`, or else by `Accept`. Each format is made once, when the job completes, and streamed from storage ' +
-      'with `Content-Length` and `ETag` (send `If-None-Match` for a `304`). `Content-Disposition` names the file after the upload.',
+      'with `Content-Length` and `ETag` (send `If-None-Match` for a `304`). `Content-Disposition` names the file after the upload. ' +
+      'Of a cancelled job, the pages it finished as `json` (with `partial: true`) or `txt`, sent with `Partial-Result: true`; its other formats answer `422 format_unavailable`.',
   })
   @JOB_ID
   @ApiQuery({
@@ -297,7 +316,7 @@ export class JobsController {
       'Without it, `Accept` decides: `application/json`, `text/plain`, `text/vnd.hocr+html` or `text/html`, `application/alto+xml` or `application/xml`, `application/pdf`.',
   })
   @ApiExtraModels(FullResultDto)
-  @ApiOkResponse({ headers: FILE_HEADERS, content: resultContent(RESULT_FORMATS) })
+  @ApiOkResponse({ headers: { ...FILE_HEADERS, ...PARTIAL_RESULT_HEADER }, content: resultContent(RESULT_FORMATS) })
   @ApiErrors({
     404: ['job_not_found'],
     406: ['format_not_supported'],
@@ -312,14 +331,15 @@ export class JobsController {
     @Res() res: Response,
   ) {
     const chosen = negotiateFormat(RESULT_FORMATS, format, req);
-    await sendStored(this.storage, req, res, await this.jobs.output(id, chosen, owner));
+    await sendOutput(this.storage, req, res, await this.jobs.output(id, chosen, owner));
   }
 
   @Get(':id/pages/:page')
   @ApiOperation({
     operationId: 'getJobPage',
     summary: 'One page of the result: its JSON (lines, words, boxes), text, hOCR or ALTO',
-    description: 'Like `/result`, for one page; `page` is the page number in the uploaded PDF.',
+    description:
+      'Like `/result`, for one page; `page` is the page number in the uploaded PDF. A page a cancelled job finished is served as `json` or `txt`.',
   })
   @JOB_ID
   @PAGE_NUMBER
@@ -341,7 +361,7 @@ export class JobsController {
     @Res() res: Response,
   ) {
     const chosen = negotiateFormat(PAGE_FORMATS, format, req);
-    await sendStored(this.storage, req, res, await this.jobs.pageOutput(id, pageNumber(page), chosen, owner));
+    await sendOutput(this.storage, req, res, await this.jobs.pageOutput(id, pageNumber(page), chosen, owner));
   }
 
   @Get(':id/pages/:page/image')
@@ -349,9 +369,9 @@ export class JobsController {
     operationId: 'getJobPageImage',
     summary: 'One page as a PNG, to show with the word boxes over it',
     description:
-      'The page as displayed (its /Rotate applied), `width` pixels wide: word boxes, in points from the top-left corner, ' +
-      'scale by `width / page.width`. Rendered by a worker the first time it is asked for (the request waits up to 30 s), ' +
-      'then kept with the job and streamed with `ETag`.',
+      `The page as displayed (its /Rotate applied), at one of the widths ${IMAGE_WIDTHS.join(', ')}: the smallest that is at least \`width\`, ` +
+      'named in `Image-Width`. Word boxes, in points from the top-left corner, scale by `Image-Width / page.width`. ' +
+      'Rendered by a worker the first time a page is asked for at that width (the request waits up to 30 s), then kept with the job and streamed with `ETag`.',
   })
   @JOB_ID
   @PAGE_NUMBER
@@ -359,9 +379,18 @@ export class JobsController {
     name: 'width',
     required: false,
     schema: { type: 'integer', minimum: 1, maximum: MAX_IMAGE_WIDTH, default: DEFAULT_IMAGE_WIDTH },
-    description: `Width in pixels, at most ${MAX_IMAGE_WIDTH}; the height follows the page's proportions.`,
+    description: `Width in pixels, at most ${MAX_IMAGE_WIDTH}, served at the next of ${IMAGE_WIDTHS.join(', ')}; the height follows the page's proportions.`,
   })
-  @ApiOkResponse({ headers: FILE_HEADERS, content: { 'image/png': { schema: { type: 'string', format: 'binary' } } } })
+  @ApiOkResponse({
+    headers: {
+      ...FILE_HEADERS,
+      'Image-Width': {
+        description: 'The width served, in pixels: one of the fixed widths.',
+        schema: { type: 'integer', enum: [...IMAGE_WIDTHS] },
+      },
+    },
+    content: { 'image/png': { schema: { type: 'string', format: 'binary' } } },
+  })
   @ApiErrors({
     400: ['invalid_option'],
     404: ['job_not_found', 'page_not_found'],
@@ -377,7 +406,10 @@ export class JobsController {
     @Req() req: Request,
     @Res() res: Response,
   ) {
-    await sendStored(this.storage, req, res, await this.jobs.pageImage(id, pageNumber(page), imageWidth(width), owner));
+    const served = imageWidth(width);
+    const image = await this.jobs.pageImage(id, pageNumber(page), served, owner);
+    res.setHeader('Image-Width', String(served));
+    await sendStored(this.storage, req, res, image);
   }
 
   @Delete(':id')

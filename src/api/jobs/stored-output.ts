@@ -1,13 +1,14 @@
 import { HttpStatus } from '@nestjs/common';
 import { getSchemaPath } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
+import { createHash } from 'node:crypto';
 import { pipeline } from 'node:stream/promises';
 import { FORMAT_INFO, type ResultFormat } from '../../contract/formats';
-import { DEFAULT_IMAGE_WIDTH, MAX_IMAGE_WIDTH } from '../../contract/queues';
+import { DEFAULT_IMAGE_WIDTH, MAX_IMAGE_WIDTH, servedImageWidth } from '../../contract/queues';
 import { StorageService } from '../../storage/storage.service';
 import { ApiError } from '../errors/api-error';
 import { FullResultDto, PageResultDto } from './job.dto';
-import type { StoredOutput } from './job-reader.service';
+import type { MadeOutput, StoredOutput } from './job-reader.service';
 
 /** The OpenAPI content of each format a resource offers. */
 export function resultContent(formats: readonly ResultFormat[]) {
@@ -34,14 +35,34 @@ export function pageNumber(value: string): number {
   return Number(value);
 }
 
+/** The width to render for `?width=`: one of IMAGE_WIDTHS, the smallest that covers it. */
 export function imageWidth(value: string | undefined): number {
   if (value === undefined) return DEFAULT_IMAGE_WIDTH;
   const width = /^\d{1,5}$/.test(value) ? Number(value) : NaN;
   if (!(width >= 1 && width <= MAX_IMAGE_WIDTH)) {
     throw new ApiError(HttpStatus.BAD_REQUEST, 'invalid_option', `"width" must be a whole number of pixels from 1 to ${MAX_IMAGE_WIDTH}.`);
   }
-  return width;
+  return servedImageWidth(width);
 }
+
+/** Sends an output, stored or made on request; one made of a cancelled job's pages says so in `Partial-Result`. */
+export async function sendOutput(storage: StorageService, req: Request, res: Response, output: StoredOutput | MadeOutput) {
+  if ('key' in output) return sendStored(storage, req, res, output);
+  res.attachment(output.fileName);
+  res.setHeader('Content-Type', output.contentType);
+  res.setHeader('Cache-Control', 'private, no-cache');
+  if (output.partial) res.setHeader(PARTIAL_HEADER, 'true');
+  res.setHeader('ETag', `"${createHash('sha256').update(output.body).digest('base64url').slice(0, 27)}"`);
+  if (req.fresh) {
+    res.status(304).end();
+    return;
+  }
+  res.setHeader('Content-Length', String(output.body.length));
+  res.end(output.body);
+}
+
+/** Sent with `true` on a result made of the pages a cancelled job finished. */
+export const PARTIAL_HEADER = 'Partial-Result';
 
 /**
  * Streams a stored output, from a folder or a bucket alike: Content-Length, an ETag from
