@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { AppConfig } from '../config/config';
 import { FINAL_STATUSES, type JobEvent } from '../contract/events';
 import { retentionOf } from '../contract/job-options';
+import type { PageResult, PageSummary } from '../contract/results';
 import { QueueRedis } from './queue-redis';
 
 export interface StoredEvent {
@@ -17,6 +18,8 @@ const MAX_EVENTS = 2000;
 /**
  * Each job's events, in a Redis stream of its own, with a notice on one pub/sub channel when
  * one is added. Written by the API (queued, cancelled) and the workers (everything else).
+ * Beside them, while a job runs, the summaries of its finished pages: a poll of a running job
+ * reads one Redis hash, never the page files in storage.
  */
 @Injectable()
 export class JobEvents {
@@ -36,6 +39,36 @@ export class JobEvents {
       .expire(key, ttl)
       .publish(this.redis.keys.eventsChannel(), documentId)
       .exec();
+  }
+
+  /** A page finished: its summary (the page without its word lines) and its event, in one step. */
+  async pageDone(documentId: string, result: PageResult) {
+    const { lines: _lines, ...summary } = result;
+    const pages = this.redis.keys.pages(documentId);
+    const events = this.redis.keys.events(documentId);
+    const event: JobEvent = { type: 'page', page: result.page, source: result.source };
+    const client = await this.redis.client();
+    await client
+      .multi()
+      .hset(pages, String(result.page), JSON.stringify(summary))
+      .expire(pages, RUNNING_TTL_SECONDS)
+      .xadd(events, 'MAXLEN', '~', MAX_EVENTS, '*', 'e', JSON.stringify(event))
+      .expire(events, RUNNING_TTL_SECONDS)
+      .publish(this.redis.keys.eventsChannel(), documentId)
+      .exec();
+  }
+
+  /** The finished pages' summaries of a running (or failed) job, in page order. */
+  async finishedPages(documentId: string): Promise<PageSummary[]> {
+    const stored = await (await this.redis.client()).hgetall(this.redis.keys.pages(documentId));
+    return Object.values(stored)
+      .map((json) => JSON.parse(json) as PageSummary)
+      .sort((a, b) => a.page - b.page);
+  }
+
+  /** Once a document's result is stored, its pages are read from there. */
+  async forgetPages(documentId: string) {
+    await (await this.redis.client()).del(this.redis.keys.pages(documentId));
   }
 
   /** Events after `after` (a stream id; '0' for all), oldest first. */

@@ -17,6 +17,6 @@ describe('OcrKeys', () => {
     const digest = createHash('sha256').update('order-1').digest('hex');
     expect(keys.idempotency('k1', 'order-1')).toBe(`bull:ocr:idempotency:k1:${digest}`);
     expect(keys.idempotency(null, 'order-1')).toBe(`bull:ocr:idempotency:open:${digest}`);
-    expect(keys.ofDocument(id)).toEqual([keys.events(id), keys.webhook(id), keys.output(id)]);
+    expect(keys.ofDocument(id)).toEqual([keys.events(id), keys.webhook(id), keys.output(id), keys.pages(id)]);
   });
 });

@@ -51,9 +51,14 @@ export class OcrKeys {
     return `${this.prefix}:ocr:idempotency:${owner ?? 'open'}:${createHash('sha256').update(key).digest('hex')}`;
   }
 
+  /** A running job's finished pages, by page number: what a poll shows without reading storage. */
+  pages(documentId: string) {
+    return `${this.prefix}:ocr:pages:${documentId}`;
+  }
+
   /** The records that go with a document when it expires (its cancellation record keeps its own TTL). */
   ofDocument(documentId: string) {
-    return [this.events(documentId), this.webhook(documentId), this.output(documentId)];
+    return [this.events(documentId), this.webhook(documentId), this.output(documentId), this.pages(documentId)];
   }
 }
 

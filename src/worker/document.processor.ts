@@ -135,6 +135,7 @@ export class DocumentProcessor extends WorkerHost implements OnApplicationBootst
     }
     if (await job.moveToWaitingChildren(token!)) throw new WaitingChildrenError();
     const result = await this.assemble(job);
+    await this.events.forgetPages(id);
     await this.queueDeliveries(job);
     faultPoint('deliveries-queued');
     return result;

@@ -78,7 +78,7 @@ export class PageProcessor extends WorkerHost implements OnApplicationBootstrap,
     }
     await this.stopIfCancelled(documentId);
     await this.storage.writeJson(this.storage.pageKey(documentId, page), outcome.result);
-    await this.events.emit(documentId, { type: 'page', page, source: outcome.result.source });
+    await this.events.pageDone(documentId, outcome.result);
     this.metrics.pageDone(outcome.result, outcome.timings, outcome.engineRecycled, outcome.raster);
     const raster = outcome.raster ? ` (raster: ${outcome.raster})` : '';
     // Kept as "Page N of ID: SOURCE in MS ms", which operators and the fault specs read; the path after it.

@@ -4,7 +4,7 @@ import { downloadBaseName, FORMAT_INFO, type PageFormat, type ResultFormat } fro
 import { FINAL_STATUSES, type JobEvent } from '../../contract/events';
 import { type CancelledDocument, cancelledView, jobView, type JobView, partialResult, statusOf } from '../../contract/job-view';
 import { type DocumentJobData, isDocumentId } from '../../contract/queues';
-import type { DocumentSummary, PageResult } from '../../contract/results';
+import type { DocumentSummary, PageResult, PageSummary } from '../../contract/results';
 import { JobEvents } from '../../queue/job-events.service';
 import { StorageService } from '../../storage/storage.service';
 import { WebhooksService } from '../../webhooks/webhooks.service';
@@ -96,10 +96,11 @@ export class JobReader {
     const state = await this.store.state(id);
     const job = await this.store.get(id, owner);
     const running = job.data.pagesTotal !== undefined && state !== 'completed';
-    // While it runs, and after it failed, the pages finished so far. A page is in storage (and
-    // its event sent) a moment before BullMQ counts it: count what storage has, as events do.
-    const pages = running ? await this.storage.finishedPages(id) : [];
-    const pagesDone = running ? Math.max(await this.store.pagesDone(job), pages.length) : 0;
+    // While it runs, and after it failed, the pages finished so far. A page is recorded (and
+    // its event sent) a moment before BullMQ counts it: count what is recorded, as events do.
+    const counted = running ? await this.store.pagesDone(job) : 0;
+    const pages = running ? await this.pagesSoFar(id, counted) : [];
+    const pagesDone = Math.max(counted, pages.length);
     const result = pages.length
       ? partialResult(pages)
       : state === 'completed'
@@ -111,6 +112,16 @@ export class JobReader {
     }
     if (view.status === 'queued') view.queuePosition = await this.store.call(() => this.load.queuePosition(id)).catch(() => null);
     return view;
+  }
+
+  /**
+   * From Redis, where each page's summary is recorded as it finishes: polling a running job
+   * costs one read, however many pages it has. From storage only when Redis holds fewer than
+   * BullMQ counted (a page finished by an older worker, or the document assembled a moment ago).
+   */
+  private async pagesSoFar(id: string, counted: number): Promise<PageSummary[]> {
+    const recorded = await this.store.call(() => this.events.finishedPages(id));
+    return recorded.length >= counted ? recorded : this.storage.finishedPages(id);
   }
 
   /** The job, with an estimate of when it will be done and when to ask again while it is not. */

@@ -9,7 +9,9 @@ import { connectionOf, removeQueueData, startRedis, type TestRedis, until } from
 import { AppConfig, loadConfig } from '../../config/config';
 import { ConfigModule } from '../../config/config.module';
 import { DOCUMENTS_QUEUE } from '../../contract/queues';
+import type { PageResult } from '../../contract/results';
 import { LoggingModule } from '../../logging/logging.module';
+import { JobEvents } from '../../queue/job-events.service';
 import { QueueModule } from '../../queue/queue.module';
 import { StorageService } from '../../storage/storage.service';
 import { ApiError } from '../errors/api-error';
@@ -151,6 +153,37 @@ describe('job submission, reading and lifecycle', () => {
     await submit({}, 'key-e');
     expect(await refusal(submit({}, 'key-e'))).toEqual({ status: 429, code: 'quota_exceeded' });
     expect(await store.pagesInFlight('key-e')).toBe(2);
+  });
+
+  it('polls a running job from Redis: its finished pages without reading storage', async () => {
+    const { id } = (await submit({}, 'key-h')).view;
+    const job = await store.get(id, 'key-h');
+    await job.updateData({ ...job.data, pagesTotal: 3 });
+    const page: PageResult = {
+      page: 2,
+      source: 'ocr',
+      text: 'the second page',
+      confidence: 91,
+      width: 200,
+      height: 200,
+      rotation: 0,
+      rotationMethod: 'confident-read',
+      readMethod: 'otsu',
+      noiseFilter: null,
+      dpi: 300,
+      language: 'eng',
+      lines: [],
+    };
+    await app.get(JobEvents).pageDone(id, page);
+    const read = jest.spyOn(storage, 'finishedPages');
+    try {
+      const view = await reader.find(id, 'key-h');
+      expect(view.progress).toMatchObject({ pagesTotal: 3, pagesDone: 1 });
+      expect(view.result).toMatchObject({ partial: true, pages: [2] });
+      expect(read).not.toHaveBeenCalled();
+    } finally {
+      read.mockRestore();
+    }
   });
 
   it('cancels a queued job once, and deletes its files', async () => {
