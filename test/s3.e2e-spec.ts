@@ -58,7 +58,8 @@ describe('no shared disk: an API and two workers on S3', () => {
     expect(await bucket.get(`uploads/${scanned.body.id}.pdf`)).not.toBeNull();
     expect(await bucket.get(`results/${scanned.body.id}.json`)).not.toBeNull();
     expect(await bucket.get(`results/${scanned.body.id}.pdf`)).not.toBeNull();
-    expect(await bucket.get(`images/${scanned.body.id}/1-300.png`)).not.toBeNull();
+    // Width 300 is served, and stored, as the 512-pixel image.
+    expect(await bucket.get(`images/${scanned.body.id}/1-512.png`)).not.toBeNull();
     for (const dir of dirs) expect(readdirSync(dir).sort()).toEqual(['copies', 'incoming']);
     // Both workers read pages, so both made a copy; both delete it once the document is done.
     await until('the workers to delete their copies', async () => dirs.every((dir) => readdirSync(join(dir, 'copies')).length === 0));

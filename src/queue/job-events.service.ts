@@ -50,7 +50,7 @@ export class JobEvents {
     const client = await this.redis.client();
     await client
       .multi()
-      .hset(pages, String(result.page), JSON.stringify(summary))
+      .hset(pages, { [String(result.page)]: JSON.stringify(summary) })
       .expire(pages, RUNNING_TTL_SECONDS)
       .xadd(events, 'MAXLEN', '~', MAX_EVENTS, '*', 'e', JSON.stringify(event))
       .expire(events, RUNNING_TTL_SECONDS)

@@ -179,7 +179,8 @@ describe('job submission, reading and lifecycle', () => {
     try {
       const view = await reader.find(id, 'key-h');
       expect(view.progress).toMatchObject({ pagesTotal: 3, pagesDone: 1 });
-      expect(view.result).toMatchObject({ partial: true, pages: [2] });
+      expect(view.result).toMatchObject({ partial: true, text: 'the second page', pages: [{ page: 2, text: 'the second page' }] });
+      expect(view.result?.pages[0]).not.toHaveProperty('lines');
       expect(read).not.toHaveBeenCalled();
     } finally {
       read.mockRestore();
