@@ -222,7 +222,8 @@ describe('a worker killed around the completion of a document with a webhook', (
         await stack.startWorker();
         const job = await waitForJob(stack.baseUrl, body.id, 120_000);
         expect(job.status).toBe('completed');
-        await until('the webhook', async () => receiver.deliveries.length > 0, 60_000);
+        // A delivery the killed worker held is taken up once its lock expires and a stalled check runs.
+        await until('the webhook', async () => receiver.deliveries.length > 0, 150_000);
         // Time for a second delivery, were there one.
         await new Promise((r) => setTimeout(r, 3000));
         expect(receiver.deliveries).toHaveLength(1);

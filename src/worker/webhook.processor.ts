@@ -29,7 +29,8 @@ const succeeded = (answer: Answer) => answer.status !== null && answer.status >=
  * to its outputUrl; both retried with exponential backoff until the receiver answers 2xx
  * (at least once: webhook receivers dedupe on the event id).
  */
-@Processor(WEBHOOKS_QUEUE, { concurrency: 8, metrics: workerOptions.metrics })
+// The same locks as the other queues: a delivery held by a worker that died is taken up within 25 s, not BullMQ's 60.
+@Processor(WEBHOOKS_QUEUE, { ...workerOptions, concurrency: 8 })
 export class WebhookProcessor extends WorkerHost implements OnModuleDestroy {
   private readonly logger = new Logger(WebhookProcessor.name);
 
