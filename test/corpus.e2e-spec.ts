@@ -114,6 +114,8 @@ function cer(got: string, want: string) {
     );
     expect(outcomes['pypdf_encryption_r6-both-passwords.pdf']).toBe('failed pdf_encrypted');
     expect(outcomes['derived_notpdf_html_pdfjs_viewer.pdf']).toBe('415 unsupported_media_type');
+    // A JPEG named .pdf: the bytes decide, and images are read.
+    expect(outcomes['derived_notpdf_jpeg_ocrmypdf_congress.pdf']).toBe('completed');
     expect(outcomes['ocrmypdf_hugemono.pdf']).toBe('failed page_too_large');
     expect(stack.workers.every((w) => w.child.exitCode === null && w.child.signalCode === null)).toBe(true);
     const after = await waitForJob(

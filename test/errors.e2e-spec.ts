@@ -17,7 +17,7 @@ describe('bad input gets a specific error and blocks nothing', () => {
 
   it.each([
     ['no file part', null, {}, 400, 'file_missing'],
-    ['an image named .pdf', textImagePng(['not a pdf']), {}, 415, 'unsupported_media_type'],
+    ['an HTML page named .pdf', Buffer.from('<!doctype html><p>not a pdf</p>'), {}, 415, 'unsupported_media_type'],
     ['an empty file', Buffer.alloc(0), {}, 422, 'pdf_empty'],
     ['a malformed page selection', 'digital', { pages: '3-1' }, 400, 'invalid_pages'],
     ['a language without a model', 'digital', { languages: 'klingon' }, 400, 'unsupported_language'],
@@ -66,13 +66,14 @@ describe('bad input gets a specific error and blocks nothing', () => {
   it('refuses a raw body of another type with 415 unsupported_media_type, naming the types it takes', async () => {
     const res = await fetch(`${stack.baseUrl}/v1/jobs`, {
       method: 'POST',
-      headers: { 'Content-Type': 'image/png' },
+      headers: { 'Content-Type': 'image/svg+xml' },
       body: textImagePng(['x']),
     });
     expect(res.status).toBe(415);
     const body = (await res.json()) as { message: string };
     expect(body).toEqual(errorShape(415, 'unsupported_media_type'));
-    for (const type of ['multipart/form-data', 'application/pdf', 'application/json']) expect(body.message).toContain(type);
+    for (const type of ['multipart/form-data', 'application/pdf', 'image/jpeg', 'image/tiff', 'application/json'])
+      expect(body.message).toContain(type);
   });
 
   it('refuses a JSON body declared over 16 KiB with 413 json_too_large, even past MAX_UPLOAD_BYTES', async () => {

@@ -7,6 +7,7 @@ export const FAILURE_CODES = [
   'pdf_invalid',
   'pdf_encrypted',
   'pdf_empty',
+  'image_invalid',
   'too_many_pages',
   'invalid_pages',
   'page_too_large',

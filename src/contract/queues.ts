@@ -1,6 +1,7 @@
 import { InjectQueue } from '@nestjs/bullmq';
 import type { JobsOptions, Queue } from 'bullmq';
 import type { ResultFormat } from './formats';
+import type { ImageType } from './inputs';
 import type { JobOptions, OcrMode } from './job-options';
 
 /** Queue and job names shared by the API and the worker. */
@@ -32,8 +33,10 @@ export const OUTPUT_JOB = 'output';
 
 /** A document job: the options it was accepted with (see job-options.ts for jobs queued by older versions). */
 export interface DocumentJobData extends JobOptions {
-  /** Relative storage key of the uploaded PDF. */
+  /** Relative storage key of the document's PDF: the upload, or the PDF the worker makes of an uploaded image. */
   uploadKey: string;
+  /** What was uploaded, when not a PDF (see contract/inputs.ts); stored under StorageService.imageUploadKey. */
+  input?: ImageType;
   /** Set once the document has been inspected and its page jobs enqueued. */
   pagesTotal?: number;
   pageNumbers?: number[];

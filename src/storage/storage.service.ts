@@ -53,6 +53,11 @@ export class StorageService implements OnModuleInit, OnApplicationShutdown {
     return `uploads/${documentId}.pdf`;
   }
 
+  /** An uploaded image, as it came; uploadKey then holds the PDF the worker makes of it. */
+  imageUploadKey(documentId: string) {
+    return `uploads/${documentId}.image`;
+  }
+
   pageKey(documentId: string, page: number) {
     return `pages/${documentId}/${page}.json`;
   }
@@ -213,6 +218,7 @@ export class StorageService implements OnModuleInit, OnApplicationShutdown {
     await Promise.all(
       [
         this.uploadKey(documentId),
+        this.imageUploadKey(documentId),
         `pages/${documentId}/`,
         `images/${documentId}/`,
         this.summaryKey(documentId),
@@ -220,6 +226,7 @@ export class StorageService implements OnModuleInit, OnApplicationShutdown {
       ].map((k) => this.backend.remove(k)),
     );
     await this.releaseLocalFile(this.uploadKey(documentId));
+    await this.releaseLocalFile(this.imageUploadKey(documentId));
     for (const key of this.summaries.keys()) if (key.startsWith(`pages/${documentId}/`)) this.summaries.delete(key);
   }
 

@@ -18,6 +18,8 @@ import { queuedOptions } from '../contract/job-options';
 import { JobEvents } from '../queue/job-events.service';
 import { WebhooksService } from '../webhooks/webhooks.service';
 import { faultPoint } from './fault-point';
+import { imageToPdf } from './pdf/image-pdf';
+import type { ImageType } from '../contract/inputs';
 import {
   DOCUMENTS_QUEUE,
   DocumentJobData,
@@ -219,9 +221,11 @@ export class DocumentProcessor extends WorkerHost implements OnApplicationBootst
     const id = job.id!;
     // The API deletes the upload of a job it could not confirm (a 503 to the client); such a
     // job may still have reached Redis, and must end without a trace of work.
-    if (!(await this.storage.exists(job.data.uploadKey))) {
+    const uploaded = job.data.input ? this.storage.imageUploadKey(id) : job.data.uploadKey;
+    if (!(await this.storage.exists(uploaded))) {
       throw new UnrecoverableError(encodeFailure('cancelled', 'The upload is gone: the job was abandoned or deleted.'));
     }
+    if (job.data.input) await this.imagePdf(job, job.data.input);
     const inspected = await this.pdf.inspect(await this.storage.localFile(job.data.uploadKey));
     if (!inspected.ok) throw new UnrecoverableError(encodeFailure(inspected.code, inspected.message));
     const { pageCount } = inspected;
@@ -249,6 +253,27 @@ export class DocumentProcessor extends WorkerHost implements OnApplicationBootst
     await job.updateData({ ...job.data, pagesTotal: numbers.length, pageNumbers: numbers, startedAt: job.processedOn });
     await this.events.emit(id, { type: 'status', status: 'processing', pagesTotal: numbers.length, pagesDone: 0 });
     this.logger.log(`Document ${id}: ${pageCount} pages, ${numbers.length} queued`);
+  }
+
+  /** The PDF of an uploaded image (see image-pdf.ts), made again if a retry finds it half done. */
+  private async imagePdf(job: Job<DocumentJobData>, type: ImageType) {
+    const id = job.id!;
+    const { storage } = this;
+    const source = storage.imageUploadKey(id);
+    const target = await storage.localTarget(job.data.uploadKey);
+    try {
+      const outcome = await imageToPdf(await storage.localFile(source), target, type, {
+        maxPages: this.config.maxPages,
+        maxPixels: this.config.ocrMaxPixels,
+        dpi: this.config.ocrDpi,
+        timeoutSeconds: Math.max(1, Math.ceil(this.config.pageTimeoutMs / 1000)),
+      });
+      if (!outcome.ok) throw new UnrecoverableError(encodeFailure(outcome.code, outcome.message));
+      await storage.commitLocalTarget(job.data.uploadKey, target);
+      this.logger.log(`Document ${id}: ${type} image, ${outcome.pageCount} page(s) embedded as ${outcome.embedded.join(', ')}`);
+    } finally {
+      await storage.releaseLocalFile(source);
+    }
   }
 
   private async assemble(job: Job<DocumentJobData>): Promise<DocumentJobResult> {

@@ -1,4 +1,4 @@
-/** Drop or pick a PDF (or give its address), choose languages and the OCR mode, submit through POST /v1/jobs. */
+/** Drop or pick a PDF or a scanned image (or give its address), choose languages and the OCR mode, submit through POST /v1/jobs. */
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError, createJob, createJobFromUrl, type Job, type Languages, type OcrMode } from './api';
 import { fileSize, languageName } from './format';
@@ -62,7 +62,7 @@ export function UploadForm({ languages, languagesError, onCreated }: Props) {
 
   return (
     <form class="upload" onSubmit={submit} noValidate aria-labelledby="upload-title">
-      <h2 id="upload-title">Read a PDF</h2>
+      <h2 id="upload-title">Read a PDF or an image</h2>
       <label
         class={`dropzone${dragging ? ' dropzone--over' : ''}${file ? ' dropzone--chosen' : ''}`}
         onDragOver={(e) => (e.preventDefault(), setDragging(true))}
@@ -76,7 +76,7 @@ export function UploadForm({ languages, languagesError, onCreated }: Props) {
         <input
           type="file"
           name="file"
-          accept="application/pdf,.pdf"
+          accept="application/pdf,.pdf,image/png,image/jpeg,image/tiff,image/webp,image/gif,.png,.jpg,.jpeg,.tif,.tiff,.webp,.gif"
           class="visually-hidden"
           onChange={(e) => pick((e.target as HTMLInputElement).files)}
         />
@@ -91,8 +91,8 @@ export function UploadForm({ languages, languagesError, onCreated }: Props) {
           </span>
         ) : (
           <span class="dropzone__text">
-            <strong>Drop a PDF here</strong>
-            <span class="muted small">or click to choose a file</span>
+            <strong>Drop a PDF or an image here</strong>
+            <span class="muted small">PNG, JPEG, TIFF, WebP or GIF; or click to choose a file</span>
           </span>
         )}
       </label>

@@ -1,15 +1,13 @@
 import { HttpStatus, Injectable } from '@nestjs/common';
 import { open, rm } from 'node:fs/promises';
 import { AppConfig } from '../../config/config';
+import { SIGNATURE_WINDOW } from '../../contract/inputs';
 import { ApiError } from '../errors/api-error';
 import { downloadToFile, SourceTooLargeError, SourceUnavailableError } from '../../outbound/download';
 import { checkOutboundUrl, OutboundUrlError } from '../../outbound/outbound-url';
 import { S3Backend } from '../../storage/s3.backend';
 import { StorageService } from '../../storage/storage.service';
 import { tooLarge } from './upload-size.guard';
-
-/** PDF readers accept "%PDF-" anywhere in the first 1024 bytes; so do we. */
-const SIGNATURE_WINDOW = 1024;
 
 /** What a job reads: an uploaded file, or a `url` (https, or s3:// in the service's bucket). */
 export type JobSource = { file: Express.Multer.File | undefined } | { url: string };
@@ -23,7 +21,7 @@ const notAllowed = (message: string) => new ApiError(HttpStatus.BAD_REQUEST, 'ur
 const unavailable = (message: string) => new ApiError(HttpStatus.UNPROCESSABLE_ENTITY, 'url_unavailable', message);
 
 /**
- * Turns what a client sent into the PDF a job reads. A `url` is fetched here, by the API,
+ * Turns what a client sent into the file (a PDF or an image) a job reads. A `url` is fetched here, by the API,
  * so that it is checked like an upload before the client hears 202 and workers need no
  * way out to the internet; an `s3://` key is never read through this process at all.
  */
@@ -37,7 +35,7 @@ export class JobSources {
   async open(source: JobSource): Promise<JobInput> {
     if ('file' in source) {
       const { file } = source;
-      if (!file) throw new ApiError(HttpStatus.BAD_REQUEST, 'file_missing', 'Send the PDF as a multipart/form-data part named "file".');
+      if (!file) throw new ApiError(HttpStatus.BAD_REQUEST, 'file_missing', 'Send the file as a multipart/form-data part named "file".');
       return { kind: 'file', path: file.path, size: file.size, fileName: file.originalname, head: await headOf(file.path) };
     }
     return source.url.startsWith('s3://') ? this.describeObject(source.url) : this.fetch(source.url);

@@ -3,6 +3,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { AppConfig } from '../../config/config';
 import { downloadBaseName } from '../../contract/formats';
+import { ACCEPTED_MEDIA_TYPES, type InputType, sniffInput } from '../../contract/inputs';
 import { JobOptionError, type JobOptionName, type JobOptions, parseJobOptions } from '../../contract/job-options';
 import { jobView, type JobView, unsentOutput } from '../../contract/job-view';
 import { checkOutboundUrl, OutboundUrlError } from '../../outbound/outbound-url';
@@ -52,7 +53,7 @@ export class JobSubmission {
     let input: JobInput | undefined;
     try {
       if ('file' in source && !source.file) {
-        throw new ApiError(HttpStatus.BAD_REQUEST, 'file_missing', 'Send the PDF as a multipart/form-data part named "file".');
+        throw new ApiError(HttpStatus.BAD_REQUEST, 'file_missing', 'Send the file as a multipart/form-data part named "file".');
       }
       if (idempotencyKey !== undefined) checkIdempotencyKey(idempotencyKey);
       const data = this.parse(options);
@@ -61,7 +62,7 @@ export class JobSubmission {
       if (data.outputUrl) await this.checkUrl(data.outputUrl, 'outputUrl', 'output_url_not_allowed');
       // Options first: a URL is fetched only for a request that can succeed.
       input = await this.sources.open(source);
-      checkPdfSignature(input);
+      const inputType = checkSignature(input);
       const fileDigest = idempotencyKey !== undefined ? await digestOf(input) : '';
       const id = randomUUID();
       if (idempotencyKey !== undefined) {
@@ -71,7 +72,7 @@ export class JobSubmission {
         await this.checkCapacity(owner);
       }
       try {
-        const view = await this.enqueue(id, input, data, owner);
+        const view = await this.enqueue(id, input, inputType, data, owner);
         return { view, replayed: false, retryAfter: await this.reader.pollAfter(view).catch(() => null) };
       } catch (error) {
         if (idempotencyKey !== undefined) await this.store.releaseClaim(owner, idempotencyKey, id).catch(() => undefined);
@@ -91,14 +92,17 @@ export class JobSubmission {
     }
   }
 
-  private async enqueue(id: string, input: JobInput, options: JobOptions, owner: string | null): Promise<JobView> {
+  private async enqueue(id: string, input: JobInput, inputType: InputType, options: JobOptions, owner: string | null): Promise<JobView> {
     const uploadKey = this.storage.uploadKey(id);
-    if (input.kind === 'file') await this.storage.adopt(input.path, uploadKey);
-    else await this.storage.copyFromBucket(input.bucketKey, uploadKey);
+    // An image is kept as it came; the worker makes the document's PDF from it (see image-pdf.ts).
+    const storedKey = inputType === 'pdf' ? uploadKey : this.storage.imageUploadKey(id);
+    if (input.kind === 'file') await this.storage.adopt(input.path, storedKey);
+    else await this.storage.copyFromBucket(input.bucketKey, storedKey);
     try {
       const job = await this.store.add(id, {
         ...options,
         uploadKey,
+        ...(inputType === 'pdf' ? {} : { input: inputType }),
         fileName: downloadBaseName(input.fileName),
         ...(owner ? { owner } : {}),
       });
@@ -111,7 +115,7 @@ export class JobSubmission {
       const output = options.outputUrl ? unsentOutput(options.outputFormat, 'waiting') : null;
       return { ...jobView(job, 'waiting', 0, null), queuePosition, output };
     } catch (error) {
-      await this.storage.remove(uploadKey);
+      await this.storage.remove(storedKey);
       // The client hears 503 and will retry under a new id, but an add that timed out may
       // still reach Redis: take it back out once Redis answers again.
       this.store.abandon(id);
@@ -210,12 +214,18 @@ function checkIdempotencyKey(key: string) {
   }
 }
 
-/** Names and types lie: the bytes decide (see JobSources for the window searched). */
-function checkPdfSignature(input: JobInput) {
+/** Names and types lie: the bytes decide (see contract/inputs.ts). */
+function checkSignature(input: JobInput): InputType {
   if (input.size === 0) throw new ApiError(HttpStatus.UNPROCESSABLE_ENTITY, 'pdf_empty', 'The file is empty.');
-  if (!input.head.includes('%PDF-')) {
-    throw new ApiError(HttpStatus.UNSUPPORTED_MEDIA_TYPE, 'unsupported_media_type', 'The file is not a PDF (no "%PDF-" header).');
+  const type = sniffInput(input.head);
+  if (!type) {
+    throw new ApiError(
+      HttpStatus.UNSUPPORTED_MEDIA_TYPE,
+      'unsupported_media_type',
+      `The file is neither a PDF (no "%PDF-" header) nor an image this service reads; accepted: ${ACCEPTED_MEDIA_TYPES.join(', ')}.`,
+    );
   }
+  return type;
 }
 
 /**

@@ -29,7 +29,8 @@ export class UploadDto {
   @ApiProperty({
     type: 'string',
     format: 'binary',
-    description: 'One PDF. Its bytes decide, not its name or type: `%PDF-` must appear in the first 1024 bytes.',
+    description:
+      "One PDF, or one image: PNG, JPEG, TIFF (every page), WebP, GIF (the first frame). Its bytes decide, not its name or type: a PDF has `%PDF-` in its first 1024 bytes, an image its format's signature at the start.",
   })
   file: unknown;
 
@@ -83,7 +84,7 @@ export class UrlJobDto extends OmitType(UploadDto, ['file'] as const) {
   @ApiProperty({
     example: 'https://example.com/scans/invoice.pdf',
     description:
-      'The PDF to read: an `https` URL, fetched by the API (redirects followed, each host checked like `callbackUrl`; within `SOURCE_TIMEOUT_MS` and `MAX_UPLOAD_BYTES`), or `s3://bucket/key` of an object in the bucket of `STORAGE_URL` under `S3_INPUT_PREFIX`, copied inside the bucket.',
+      'The PDF or image to read: an `https` URL, fetched by the API (redirects followed, each host checked like `callbackUrl`; within `SOURCE_TIMEOUT_MS` and `MAX_UPLOAD_BYTES`), or `s3://bucket/key` of an object in the bucket of `STORAGE_URL` under `S3_INPUT_PREFIX`, copied inside the bucket.',
   })
   url: string;
 }
@@ -138,7 +139,7 @@ export class PageSummaryDto implements PageSummary {
   @ApiProperty({ type: 'number', nullable: true, description: 'Mean word confidence, 0-100; null for text-layer pages.' })
   confidence: number | null;
 
-  @ApiProperty({ description: 'In PDF points.' })
+  @ApiProperty({ description: 'In PDF points (an image page: its pixels at its resolution, see the README).' })
   width: number;
 
   @ApiProperty({ description: 'In PDF points.' })

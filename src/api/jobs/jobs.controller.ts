@@ -54,6 +54,7 @@ import { JobWatcher } from '../events/job-watcher.service';
 import { StreamLimits } from '../events/stream-limits.service';
 import { streamJobEvents } from '../events/sse';
 import { receiveRawPdf } from './raw-upload';
+import { ACCEPTED_MEDIA_TYPES } from '../../contract/inputs';
 import { isJson, readUrlRequest } from './json-request';
 
 const POLL_HEADER = {
@@ -85,7 +86,7 @@ const unsupportedType = (type: string) =>
   new ApiError(
     HttpStatus.UNSUPPORTED_MEDIA_TYPE,
     'unsupported_media_type',
-    `Content-Type "${type.split(';')[0].trim().slice(0, 100)}" is not taken: send the PDF as multipart/form-data (part "file"), as the body with application/pdf, or by reference with application/json.`,
+    `Content-Type "${type.split(';')[0].trim().slice(0, 100)}" is not taken: send the file as multipart/form-data (part "file"), as the body with one of ${ACCEPTED_MEDIA_TYPES.join(', ')}, or by reference with application/json.`,
   );
 /** Each option's query parameter for raw uploads, documented as its form field (see UploadDto). */
 const RAW_OPTION_SCHEMAS: Record<JobOptionName, object> = {
@@ -101,7 +102,7 @@ const RAW_OPTIONS = JOB_OPTION_NAMES.map((name) =>
   ApiQuery({
     name,
     required: false,
-    description: 'Raw uploads (`Content-Type: application/pdf`) only: as the form field.',
+    description: 'Raw uploads (`Content-Type: application/pdf` or an image type) only: as the form field.',
     schema: RAW_OPTION_SCHEMAS[name],
   }),
 );
@@ -137,15 +138,16 @@ export class JobsController {
   @UseInterceptors(FileInterceptor('file'))
   @ApiOperation({
     operationId: 'createJob',
-    summary: 'Upload a PDF to OCR',
+    summary: 'Upload a PDF or an image to OCR',
     description:
-      'As `multipart/form-data` (the PDF in the part `file`, options as fields), as the raw body with `Content-Type: application/pdf` (options as query parameters), ' +
+      'A PDF or an image (PNG, JPEG, TIFF with all its pages, WebP, GIF: the first frame); its bytes decide what it is, never its name or declared type. ' +
+      'As `multipart/form-data` (the file in the part `file`, options as fields), as the raw body with `Content-Type: application/pdf` or `image/png|jpeg|tiff|webp|gif` (options as query parameters), ' +
       "or by reference: `application/json` with `url` (https, or `s3://` in the server's bucket) and the options as fields. Same limits and checks every way.",
     requestBody: {
       required: true,
       content: {
         'multipart/form-data': { schema: { $ref: getSchemaPath(UploadDto) } },
-        'application/pdf': { schema: { type: 'string', format: 'binary' } },
+        ...Object.fromEntries(ACCEPTED_MEDIA_TYPES.map((media) => [media, { schema: { type: 'string', format: 'binary' } }])),
         'application/json': { schema: { $ref: getSchemaPath(UrlJobDto) } },
       },
     },
@@ -205,7 +207,7 @@ export class JobsController {
       const { url, values } = await readUrlRequest(req);
       created = await this.submission.create({ url }, { values, from: 'json' }, owner, idempotencyKey);
     } else {
-      const raw = !uploaded && /^application\/pdf\s*(;|$)/i.test(type);
+      const raw = !uploaded && ACCEPTED_MEDIA_TYPES.includes(type.split(';')[0].trim().toLowerCase());
       if (!uploaded && !raw && type && !/^multipart\/form-data\s*(;|$)/i.test(type)) throw unsupportedType(type);
       const file = raw ? await receiveRawPdf(req, this.storage.incomingDir, this.config.maxUploadBytes) : uploaded;
       created = await this.submission.create({ file }, { values: (raw ? query : body) ?? {}, from: 'form' }, owner, idempotencyKey);
