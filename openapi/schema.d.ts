@@ -10,8 +10,8 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Upload a PDF to OCR
-         * @description As `multipart/form-data` (the PDF in the part `file`, options as fields), as the raw body with `Content-Type: application/pdf` (options as query parameters), or by reference: `application/json` with `url` (https, or `s3://` in the server's bucket) and the options as fields. Same limits and checks every way.
+         * Upload a PDF or an image to OCR
+         * @description A PDF or an image (PNG, JPEG, TIFF with all its pages, WebP, GIF: the first frame); its bytes decide what it is, never its name or declared type. As `multipart/form-data` (the file in the part `file`, options as fields), as the raw body with `Content-Type: application/pdf` or `image/png|jpeg|tiff|webp|gif` (options as query parameters), or by reference: `application/json` with `url` (https, or `s3://` in the server's bucket) and the options as fields. Same limits and checks every way.
          */
         post: operations["createJob"];
         delete?: never;
@@ -181,7 +181,7 @@ export interface components {
         Upload: {
             /**
              * Format: binary
-             * @description One PDF. Its bytes decide, not its name or type: `%PDF-` must appear in the first 1024 bytes.
+             * @description One PDF, or one image: PNG, JPEG, TIFF (every page), WebP, GIF (the first frame). Its bytes decide, not its name or type: a PDF has `%PDF-` in its first 1024 bytes, an image its format's signature at the start.
              */
             file: Blob;
             /**
@@ -265,7 +265,7 @@ export interface components {
              */
             outputFormat?: "json" | "txt" | "hocr" | "alto" | "pdf";
             /**
-             * @description The PDF to read: an `https` URL, fetched by the API (redirects followed, each host checked like `callbackUrl`; within `SOURCE_TIMEOUT_MS` and `MAX_UPLOAD_BYTES`), or `s3://bucket/key` of an object in the bucket of `STORAGE_URL` under `S3_INPUT_PREFIX`, copied inside the bucket.
+             * @description The PDF or image to read: an `https` URL, fetched by the API (redirects followed, each host checked like `callbackUrl`; within `SOURCE_TIMEOUT_MS` and `MAX_UPLOAD_BYTES`), or `s3://bucket/key` of an object in the bucket of `STORAGE_URL` under `S3_INPUT_PREFIX`, copied inside the bucket.
              * @example https://example.com/scans/invoice.pdf
              */
             url: string;
@@ -301,7 +301,7 @@ export interface components {
             text: string;
             /** @description Mean word confidence, 0-100; null for text-layer pages. */
             confidence: number | null;
-            /** @description In PDF points. */
+            /** @description In PDF points (an image page: its pixels at its resolution, see the README). */
             width: number;
             /** @description In PDF points. */
             height: number;
@@ -446,7 +446,7 @@ export interface components {
             text: string;
             /** @description Mean word confidence, 0-100; null for text-layer pages. */
             confidence: number | null;
-            /** @description In PDF points. */
+            /** @description In PDF points (an image page: its pixels at its resolution, see the README). */
             width: number;
             /** @description In PDF points. */
             height: number;
@@ -521,19 +521,19 @@ export interface operations {
     createJob: {
         parameters: {
             query?: {
-                /** @description Raw uploads (`Content-Type: application/pdf`) only: as the form field. */
+                /** @description Raw uploads (`Content-Type: application/pdf` or an image type) only: as the form field. */
                 outputFormat?: "json" | "txt" | "hocr" | "alto" | "pdf";
-                /** @description Raw uploads (`Content-Type: application/pdf`) only: as the form field. */
+                /** @description Raw uploads (`Content-Type: application/pdf` or an image type) only: as the form field. */
                 outputUrl?: string;
-                /** @description Raw uploads (`Content-Type: application/pdf`) only: as the form field. */
+                /** @description Raw uploads (`Content-Type: application/pdf` or an image type) only: as the form field. */
                 retention?: number;
-                /** @description Raw uploads (`Content-Type: application/pdf`) only: as the form field. */
+                /** @description Raw uploads (`Content-Type: application/pdf` or an image type) only: as the form field. */
                 callbackUrl?: string;
-                /** @description Raw uploads (`Content-Type: application/pdf`) only: as the form field. */
+                /** @description Raw uploads (`Content-Type: application/pdf` or an image type) only: as the form field. */
                 ocr?: "auto" | "always" | "never";
-                /** @description Raw uploads (`Content-Type: application/pdf`) only: as the form field. */
+                /** @description Raw uploads (`Content-Type: application/pdf` or an image type) only: as the form field. */
                 pages?: string;
-                /** @description Raw uploads (`Content-Type: application/pdf`) only: as the form field. */
+                /** @description Raw uploads (`Content-Type: application/pdf` or an image type) only: as the form field. */
                 languages?: string;
             };
             header?: {
@@ -547,6 +547,11 @@ export interface operations {
             content: {
                 "multipart/form-data": components["schemas"]["Upload"];
                 "application/pdf": Blob;
+                "image/png": Blob;
+                "image/jpeg": Blob;
+                "image/tiff": Blob;
+                "image/webp": Blob;
+                "image/gif": Blob;
                 "application/json": components["schemas"]["JobFromUrl"];
             };
         };
