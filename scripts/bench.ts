@@ -1,6 +1,6 @@
 /**
  * npm run bench -- [DIR...]: the service as deployed (API + worker processes, real Redis, over
- * HTTP) on every PDF under the folders, with the peers a user would pick instead run on the
+ * HTTP) on every PDF and image (PNG, JPEG, TIFF, WebP, GIF) under the folders, with the peers a user would pick instead run on the
  * same files in the same command, so that every ratio has its baseline from the same minutes.
  *
  *   default folders: ../shared/corpus/scans and ../shared/corpus/gt when present, else
@@ -30,6 +30,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, w
 import { availableParallelism, tmpdir } from 'node:os';
 import { basename, join, relative } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import * as UTIF from 'utif';
 import { denseScannedPdf, scannedPdf, turnedScansPdf } from '../test/fixtures';
 import { freePort, Proc, startRedis, startStack, Stack, upload, waitForJob } from '../test/harness';
 
@@ -107,19 +108,33 @@ function pdfPages(file: string, bytes: Buffer): number {
   return Math.max(1, (bytes.toString('latin1').match(/\/Type\s*\/Page[^s]/g) ?? []).length);
 }
 
+/** Images are read as they are, by the service and by the peers; a TIFF has as many pages as directories. */
+const IMAGE = /\.(png|jpe?g|tiff?|webp|gif)$/i;
+const INPUT = /\.(pdf|png|jpe?g|tiff?|webp|gif)$/i;
+const isImage = (doc: Doc) => IMAGE.test(doc.file);
+function imagePages(bytes: Buffer, name: string): number {
+  if (!/\.tiff?$/i.test(name)) return 1;
+  try {
+    return Math.max(1, UTIF.decode(bytes).length);
+  } catch {
+    return 1;
+  }
+}
+
 function collect(dirs: string[]): Doc[] {
   const docs: Doc[] = [];
   const walk = (root: string, dir: string) => {
     for (const name of readdirSync(dir).sort()) {
       const path = join(dir, name);
       if (statSync(path).isDirectory()) walk(root, path);
-      else if (name.endsWith('.pdf')) {
-        const txt = path.replace(/\.pdf$/, '.txt');
+      else if (INPUT.test(name)) {
+        const txt = path.replace(INPUT, '.txt');
+        const bytes = readFileSync(path);
         docs.push({
           set: basename(root),
           file: path,
           name: relative(root, path),
-          pages: pdfPages(path, readFileSync(path)),
+          pages: IMAGE.test(name) ? imagePages(bytes, name) : pdfPages(path, bytes),
           truth: existsSync(txt) ? readFileSync(txt, 'utf8') : null,
         });
       }
@@ -315,6 +330,8 @@ async function runOcrmypdf(docs: Doc[]): Promise<ToolRun> {
       '--jobs',
       String(PEER_JOBS),
       '-O0',
+      // Images without a resolution (the SROIE receipts) are taken at 300 dpi, as the service takes them.
+      ...(isImage(doc) ? ['--image-dpi', '300'] : []),
       '--sidecar',
       sidecar,
       doc.file,
@@ -338,29 +355,35 @@ async function runCli(docs: Doc[]): Promise<ToolRun> {
   const work = mkdtempSync(join(tmpdir(), 'bench-cli-'));
   const run: ToolRun = { wallS: 0, pages: 0, latencies: [], scores: {}, failed: [] };
   const started = performance.now();
-  const pages: { doc: number; image: string }[] = [];
+  const pages: { doc: number; image: string; out: string }[] = [];
   for (const [i, doc] of docs.entries()) {
     const t0 = performance.now();
+    if (isImage(doc)) {
+      // tesseract reads the image itself (every page of a TIFF).
+      pages.push({ doc: i, image: doc.file, out: join(work, `${i}-image`) });
+      run.latencies.push(0);
+      continue;
+    }
     if ((await sh('pdftoppm', ['-r', '300', '-gray', doc.file, join(work, `${i}-p`)])) !== 0) run.failed.push(`${doc.name}: pdftoppm`);
     run.latencies.push((performance.now() - t0) / 1000);
     for (const f of readdirSync(work)
       .filter((f) => f.startsWith(`${i}-p`) && f.endsWith('.pgm'))
       .sort())
-      pages.push({ doc: i, image: join(work, f) });
+      pages.push({ doc: i, image: join(work, f), out: join(work, f.replace(/\.pgm$/, '')) });
   }
   let next = 0;
   await Promise.all(
     Array.from({ length: PEER_JOBS }, async () => {
       while (next < pages.length) {
-        const { image } = pages[next++];
-        await sh('tesseract', [image, image.replace(/\.pgm$/, '')], { env: { OMP_THREAD_LIMIT: '1' } });
+        const { image, out } = pages[next++];
+        await sh('tesseract', [image, out], { env: { OMP_THREAD_LIMIT: '1' } });
       }
     }),
   );
   run.wallS = (performance.now() - started) / 1000;
   for (const [i, doc] of docs.entries()) {
-    const texts = pages.filter((p) => p.doc === i).map((p) => p.image.replace(/\.pgm$/, '.txt'));
-    run.pages += texts.length;
+    const texts = pages.filter((p) => p.doc === i).map((p) => `${p.out}.txt`);
+    run.pages += isImage(doc) ? doc.pages : texts.length;
     if (doc.truth !== null)
       run.scores[doc.name] = score(texts.map((t) => (existsSync(t) ? readFileSync(t, 'utf8') : '')).join('\n'), doc.truth);
   }
@@ -581,7 +604,7 @@ async function main() {
     }
   };
   console.log(
-    `${docs.length} PDFs (${docs.reduce((s, d) => s + d.pages, 0)} pages) in ${sets.join(', ')}; ${REPS} run(s) each, medians; ` +
+    `${docs.length} files (${docs.reduce((s, d) => s + d.pages, 0)} pages) in ${sets.join(', ')}; ${REPS} run(s) each, medians; ` +
       `${WORKERS} worker process(es), ${INFLIGHT} documents in flight; peers: ${peers ? `OCRmyPDF ${version('ocrmypdf')}, ${version('tesseract')}, ${PEER_JOBS} at a time` : 'not run (not on PATH or BENCH_PEERS=0)'}\n`,
   );
 

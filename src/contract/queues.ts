@@ -57,6 +57,8 @@ export interface PageJobData {
   documentId: string;
   uploadKey: string;
   page: number;
+  /** An image job's type: the page's pixels come from the uploaded image (see PdfPoolService.processPage). */
+  input?: ImageType;
   /** A list; a `+`-joined string in page jobs queued by older versions. */
   languages: string[] | string;
   ocr: OcrMode;

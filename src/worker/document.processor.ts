@@ -246,7 +246,14 @@ export class DocumentProcessor extends WorkerHost implements OnApplicationBootst
     await this.pages.addBulk(
       numbers.map((page, index) => ({
         name: PAGE_JOB,
-        data: { documentId: id, uploadKey: job.data.uploadKey, page, languages: job.data.languages, ocr: job.data.ocr },
+        data: {
+          documentId: id,
+          uploadKey: job.data.uploadKey,
+          page,
+          languages: job.data.languages,
+          ocr: job.data.ocr,
+          ...(job.data.input ? { input: job.data.input } : {}),
+        },
         opts: { jobId: pageJobId(id, page), parent: { id, queue: job.queueQualifiedName }, priority: pagePriority(index) },
       })),
     );

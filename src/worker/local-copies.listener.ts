@@ -14,11 +14,17 @@ export class LocalCopiesListener extends QueueEventsHost {
 
   @OnQueueEvent('completed')
   onCompleted({ jobId }: { jobId: string }) {
-    void this.storage.releaseLocalFile(this.storage.uploadKey(jobId));
+    this.release(jobId);
   }
 
   @OnQueueEvent('failed')
   onFailed({ jobId }: { jobId: string }) {
+    this.release(jobId);
+  }
+
+  /** The document's PDF, and the image it was made of. */
+  private release(jobId: string) {
     void this.storage.releaseLocalFile(this.storage.uploadKey(jobId));
+    void this.storage.releaseLocalFile(this.storage.imageUploadKey(jobId));
   }
 }

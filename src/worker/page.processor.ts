@@ -64,11 +64,15 @@ export class PageProcessor extends WorkerHost implements OnApplicationBootstrap,
       );
     }
     const started = Date.now();
+    const { input } = job.data;
     const outcome = await this.pdf.processPage({
       path: await this.storage.localFile(job.data.uploadKey),
       page,
       languages: languages.join('+'),
       ocr: job.data.ocr,
+      ...(input
+        ? { image: { path: await this.storage.localFile(this.storage.imageUploadKey(documentId)), type: input, index: page - 1 } }
+        : {}),
     });
     if (!outcome.ok) {
       // Stopped with others when memory ran over: another attempt, possibly on another worker, will tell.

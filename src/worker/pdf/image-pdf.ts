@@ -60,6 +60,10 @@ class ImageFailure extends Error {
   }
 }
 
+/** What a failed imagePage says to the job's owner. */
+export const imageFailure = (error: unknown): { code: FailureCode; message: string } =>
+  error instanceof ImageFailure ? { code: error.code, message: error.message } : { ...invalid(error) };
+
 const invalid = (error: unknown) =>
   new ImageFailure('image_invalid', `The image could not be read: ${String((error as Error)?.message ?? error).split('\n')[0]}`);
 
@@ -90,8 +94,7 @@ export async function imageToPdf(source: string, target: string, type: ImageType
     await writeFile(target, await doc.save());
     return { ok: true, pageCount, embedded };
   } catch (error) {
-    if (error instanceof ImageFailure) return { ok: false, code: error.code, message: error.message };
-    return { ok: false, ...invalid(error) };
+    return { ok: false, ...imageFailure(error) };
   }
 }
 
@@ -176,6 +179,63 @@ async function addPage(
   });
   placeXObject(doc, doc.context.register(stream), info.width, info.height, dx, dy);
   return 'flate';
+}
+
+/** An image page as the engine reads it: grey pixels as displayed, and the page's size in points (as in the PDF made by imageToPdf). */
+export interface ImagePage {
+  pixels: Uint8Array;
+  width: number;
+  height: number;
+  widthPt: number;
+  heightPt: number;
+  /** A 1-bit image: its pixels are black and white. */
+  bilevel: boolean;
+}
+
+/**
+ * Page `index` of the image decoded by sharp (libvips, native: a receipt's JPEG in a fraction
+ * of pdf.js' time), turned as EXIF says and flattened on white, in the luma of the render path.
+ */
+export async function imagePage(
+  path: string,
+  type: ImageType,
+  index: number,
+  limits: Omit<ImagePdfLimits, 'maxPages'>,
+): Promise<ImagePage> {
+  const bytes = await readFile(path);
+  const meta = await sharp(bytes, { page: index, limitInputPixels: false }).metadata();
+  const ifd = type === 'tiff' ? tiffDirectories(bytes)[index] : undefined;
+  if (meta.width * meta.height > limits.maxPixels) throw new ImageFailure('page_too_large', `Page ${index + 1} of the image is too large.`);
+  const [dpiX, dpiY] = resolution(meta, ifd, limits.dpi);
+  const swapped = (meta.orientation ?? 1) >= 5;
+  const [widthPt, heightPt] = swapped
+    ? [(meta.height * 72) / dpiY, (meta.width * 72) / dpiX]
+    : [(meta.width * 72) / dpiX, (meta.height * 72) / dpiY];
+  const grey = meta.channels !== undefined && meta.channels <= 2 && meta.space !== 'cmyk';
+  const { data, info } = await sharp(bytes, { page: index, limitInputPixels: limits.maxPixels })
+    .timeout({ seconds: limits.timeoutSeconds })
+    .autoOrient()
+    .flatten({ background: '#ffffff' })
+    .toColourspace(grey ? 'b-w' : 'srgb')
+    .raw()
+    .toBuffer({ resolveWithObject: true })
+    .catch((error) => Promise.reject(invalid(error)));
+  const bilevel = (ifd?.t258?.[0] ?? meta.bitsPerSample) === 1 && grey;
+  return {
+    pixels: info.channels === 1 ? data : luma(data, info.channels),
+    width: info.width,
+    height: info.height,
+    widthPt,
+    heightPt,
+    bilevel,
+  };
+}
+
+/** ITU-R BT.601 luma, as greyPixels and rgbaToPgm compute it. */
+function luma(rgb: Buffer, channels: number): Uint8Array {
+  const out = new Uint8Array(rgb.length / channels);
+  for (let i = 0, s = 0; i < out.length; i++, s += channels) out[i] = (rgb[s] * 77 + rgb[s + 1] * 150 + rgb[s + 2] * 29) >> 8;
+  return out;
 }
 
 /** The page's resolution: a TIFF's own tags (which may differ per axis, as fax modes do), else what sharp read. */

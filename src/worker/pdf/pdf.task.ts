@@ -17,6 +17,8 @@ import { Line, PageResult, round, textOf } from '../../contract/results';
 import { engineInput, Grey, planRaster, rgbaToPgm, turnGrey } from './raster';
 import { DecodedImage, greyPixels, KIND_1BPP, Matrix, placeImage, soleImage } from './own-pixels';
 import { isUsableTextLayer, linesFromTextItems, TextItemLike } from './text-layer';
+import { imageFailure, type ImagePage, imagePage } from './image-pdf';
+import type { ImageType } from '../../contract/inputs';
 
 export interface PdfThreadOptions {
   langPath: string;
@@ -40,6 +42,8 @@ export interface InspectTask {
 export interface PageTask {
   path: string;
   page: number;
+  /** The uploaded image the PDF at `path` was made of: its pixels are read from it, natively, without pdf.js. */
+  image?: { path: string; type: ImageType; index: number };
   languages: string;
   ocr: OcrMode;
   dpi: number;
@@ -150,6 +154,52 @@ export async function inspect(task: InspectTask): Promise<InspectOutcome> {
 }
 
 export async function processPage(task: PageTask): Promise<PageOutcome> {
+  return task.image ? processImagePage(task, task.image) : processPdfPage(task);
+}
+
+/**
+ * A page of an uploaded image: decoded by sharp and placed on the page exactly as the
+ * own-pixels path places the PDF's image (imageToPdf made that page of this image), so the
+ * pixels, sizes and boxes are those of the PDF job, without pdf.js' JavaScript decoder.
+ */
+async function processImagePage(task: PageTask, image: NonNullable<PageTask['image']>): Promise<PageOutcome> {
+  const start = performance.now();
+  let decoded: ImagePage;
+  try {
+    decoded = await imagePage(image.path, image.type, image.index, {
+      maxPixels: task.maxPixels,
+      dpi: task.dpi,
+      // sharp's longest; the pool stops the task at PAGE_TIMEOUT_MS.
+      timeoutSeconds: 3600,
+    });
+  } catch (error) {
+    return { ok: false, ...imageFailure(error) };
+  }
+  const { widthPt, heightPt } = decoded;
+  const width = round(widthPt);
+  const height = round(heightPt);
+  if (task.ocr === 'never') {
+    const result = textLayerResult(task.page, '', [], width, height);
+    return {
+      ok: true,
+      result,
+      timings: { openMs: 0, textLayerMs: 0, renderMs: null, osdMs: null, ocrMs: null },
+      orientation: null,
+      engineRecycled: false,
+      raster: null,
+    };
+  }
+  const plan = planRaster(widthPt, heightPt, task.dpi, task.maxPixels, task.minDpi);
+  if (!plan.ok) return pageTooLarge(task.page, width, height, plan.dpi);
+  const view: Matrix = [plan.scale, 0, 0, -plan.scale, 0, heightPt * plan.scale];
+  const placed = placeImage(decoded.pixels, decoded.width, decoded.height, [widthPt, 0, 0, heightPt, 0, 0], view, plan.width, plan.height);
+  if (!placed) return { ok: false, code: 'image_invalid', message: `Page ${task.page} of the image could not be placed.` };
+  const grey: Grey = { pgm: placed.pgm, width: plan.width, height: plan.height, bilevel: decoded.bilevel && placed.sampling === 'nearest' };
+  const before = { openMs: 0, textLayerMs: null, renderMs: performance.now() - start };
+  return recognise(task, { image: grey, scale: plan.scale, width, height, raster: 'image', before });
+}
+
+async function processPdfPage(task: PageTask): Promise<PageOutcome> {
   const openStart = performance.now();
   let openMs: number;
   let textLayerMs: number | null = null;
@@ -181,83 +231,103 @@ export async function processPage(task: PageTask): Promise<PageOutcome> {
       const text = textOf(lines);
       textLayerMs = performance.now() - textStart;
       if (task.ocr === 'never' || isUsableTextLayer(text)) {
-        const result: PageResult = {
-          page: task.page,
-          source: 'text',
-          text,
-          confidence: null,
-          width,
-          height,
-          rotation: 0,
-          rotationMethod: 'text-layer',
-          readMethod: 'text-layer',
-          noiseFilter: null,
-          dpi: null,
-          language: null,
-          lines,
-        };
+        const result = textLayerResult(task.page, text, lines, width, height);
         const timings = { openMs, textLayerMs, renderMs: null, osdMs: null, ocrMs: null };
         return { ok: true, result, timings, orientation: null, engineRecycled: false, raster: null };
       }
     }
 
     const plan = planRaster(viewport.width, viewport.height, task.dpi, task.maxPixels, task.minDpi);
-    if (!plan.ok) {
-      return {
-        ok: false,
-        code: 'page_too_large',
-        message: `Page ${task.page} measures ${width} x ${height} pt; within the pixel limit it would be rendered at ${plan.dpi} dpi, below the minimum for OCR.`,
-      };
-    }
+    if (!plan.ok) return pageTooLarge(task.page, width, height, plan.dpi);
     const renderStart = performance.now();
     const own = options.ownPixels ? await ownPixels(page, plan.scale, plan.width, plan.height) : null;
     const image = own ?? (await renderGrey(doc, page, plan.scale, plan.width, plan.height));
-    const raster: RasterPath = own ? 'image' : 'render';
-    const dpi = plan.scale * 72;
-    const recycledBefore = engine.recycled;
-    const ocrStart = performance.now();
-    // Which binarisation each read kept, found again by the lines orientation keeps.
-    const chosen = new WeakMap<Line[], ChosenRead>();
-    const reader: PageReader = {
-      read: async (degrees) => {
-        const turned = turnGrey(image, degrees);
-        const turn = { degrees, width: image.width, height: image.height };
-        const input = engineInput(turned);
-        // A black and white image is read as it is: another binarisation would read the same pixels.
-        const best = await readBinarised(
-          async (thresholding) => readBlocks(await engine.recognize(input, task.languages, dpi, thresholding), plan.scale, turn),
-          turned.bilevel ? { ...policy, second: null } : policy,
-        );
-        chosen.set(best.lines, best);
-        return best.lines;
-      },
-      detect: () => engine.detectOrientation(image.pgm, dpi),
-    };
-    const read = await readUpright(reader, engine.osd);
-    const { lines, confidence, rotation, rotationMethod } = read;
-    const { readMethod, noiseFilter } = chosen.get(lines)!;
-    const renderMs = ocrStart - renderStart;
-    const timings = { openMs, textLayerMs, renderMs, osdMs: read.osdMs, ocrMs: performance.now() - ocrStart - read.osdMs };
-    const text = textOf(lines);
-    const result: PageResult = {
-      page: task.page,
-      source: 'ocr',
-      text,
-      confidence,
-      width,
-      height,
-      rotation,
-      rotationMethod,
-      readMethod,
-      noiseFilter,
-      dpi: round(dpi),
-      language: task.languages,
-      lines,
-    };
-    return { ok: true, result, timings, orientation: read.evidence, engineRecycled: engine.recycled > recycledBefore, raster };
+    const before = { openMs, textLayerMs, renderMs: performance.now() - renderStart };
+    return await recognise(task, { image, scale: plan.scale, width, height, raster: own ? 'image' : 'render', before });
   } finally {
     page.cleanup();
   }
+}
+
+function textLayerResult(page: number, text: string, lines: Line[], width: number, height: number): PageResult {
+  return {
+    page,
+    source: 'text',
+    text,
+    confidence: null,
+    width,
+    height,
+    rotation: 0,
+    rotationMethod: 'text-layer',
+    readMethod: 'text-layer',
+    noiseFilter: null,
+    dpi: null,
+    language: null,
+    lines,
+  };
+}
+
+function pageTooLarge(page: number, width: number, height: number, dpi: number): TaskFailure {
+  return {
+    ok: false,
+    code: 'page_too_large',
+    message: `Page ${page} measures ${width} x ${height} pt; within the pixel limit it would be rendered at ${dpi} dpi, below the minimum for OCR.`,
+  };
+}
+
+/** OCR of the page's pixels at `scale` (pixels per point), upright whichever way the page was turned. */
+/** How the page's pixels were made for recognise: their scale, the page's size in points, the path and its time so far. */
+interface Pixels {
+  image: Grey;
+  scale: number;
+  width: number;
+  height: number;
+  raster: RasterPath;
+  before: Pick<PageTimings, 'openMs' | 'textLayerMs' | 'renderMs'>;
+}
+
+async function recognise(task: PageTask, { image, scale, width, height, raster, before }: Pixels): Promise<PageOutcome> {
+  const dpi = scale * 72;
+  const recycledBefore = engine.recycled;
+  const ocrStart = performance.now();
+  // Which binarisation each read kept, found again by the lines orientation keeps.
+  const chosen = new WeakMap<Line[], ChosenRead>();
+  const reader: PageReader = {
+    read: async (degrees) => {
+      const turned = turnGrey(image, degrees);
+      const turn = { degrees, width: image.width, height: image.height };
+      const input = engineInput(turned);
+      // A black and white image is read as it is: another binarisation would read the same pixels.
+      const best = await readBinarised(
+        async (thresholding) => readBlocks(await engine.recognize(input, task.languages, dpi, thresholding), scale, turn),
+        turned.bilevel ? { ...policy, second: null } : policy,
+      );
+      chosen.set(best.lines, best);
+      return best.lines;
+    },
+    detect: () => engine.detectOrientation(image.pgm, dpi),
+  };
+  const read = await readUpright(reader, engine.osd);
+  const { lines, confidence, rotation, rotationMethod } = read;
+  const { readMethod, noiseFilter } = chosen.get(lines)!;
+  const timings = { ...before, osdMs: read.osdMs, ocrMs: performance.now() - ocrStart - read.osdMs };
+  const text = textOf(lines);
+  const result: PageResult = {
+    page: task.page,
+    source: 'ocr',
+    text,
+    confidence,
+    width,
+    height,
+    rotation,
+    rotationMethod,
+    readMethod,
+    noiseFilter,
+    dpi: round(dpi),
+    language: task.languages,
+    lines,
+  };
+  return { ok: true, result, timings, orientation: read.evidence, engineRecycled: engine.recycled > recycledBefore, raster };
 }
 
 /** The page as displayed, `width` pixels wide, as a PNG: for people to look at, with the word boxes over it. */
