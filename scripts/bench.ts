@@ -17,7 +17,9 @@
  * BENCH_INFLIGHT (4) documents in flight; BENCH_WORKERS (1) worker processes with their
  * default OCR_CONCURRENCY; BENCH_POLLERS (0) clients GETting /v1/jobs/{id} back to back while the workers
  * are busy (0 to skip); BENCH_SCALE=1 also times the first multi-page document on 1 and 2
- * worker processes of one engine each.
+ * worker processes of one engine each; BENCH_ENGINE_PAGES (20) one-page documents of the last
+ * folder are read by tesseract.js alone in a loop and by the tesseract CLI, on the same pixels,
+ * to show what the engine itself costs (0 to skip).
  *
  * With `taskset` on PATH and two or more cores, three passes are pinned as the issue measured
  * them: polling (the worker on core 1, the API and Redis on core 0; 200 and 2000 clients each
@@ -30,6 +32,8 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, w
 import { availableParallelism, tmpdir } from 'node:os';
 import { basename, join, relative } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import sharp from 'sharp';
+import { createWorker, OEM, PSM } from 'tesseract.js';
 import * as UTIF from 'utif';
 import { denseScannedPdf, scannedPdf, turnedScansPdf } from '../test/fixtures';
 import { freePort, Proc, startRedis, startStack, Stack, upload, waitForJob } from '../test/harness';
@@ -47,6 +51,7 @@ const POLL_CLIENTS = (env.BENCH_POLL_CLIENTS ?? '200,2000')
   .map(Number)
   .filter((n) => n > 0);
 const LATENCY_RUNS = Number(env.BENCH_LATENCY_RUNS ?? 5);
+const ENGINE_PAGES = Number(env.BENCH_ENGINE_PAGES ?? 20);
 const ROOT = join(__dirname, '..', '..');
 const CORPUS = env.CORPUS_DIR ?? join(ROOT, '..', 'shared', 'corpus');
 
@@ -376,7 +381,9 @@ async function runCli(docs: Doc[]): Promise<ToolRun> {
     Array.from({ length: PEER_JOBS }, async () => {
       while (next < pages.length) {
         const { image, out } = pages[next++];
-        await sh('tesseract', [image, out], { env: { OMP_THREAD_LIMIT: '1' } });
+        // An image without a resolution is read at 300 dpi, as the service and OCRmyPDF (--image-dpi) read it.
+        const dpi = image.endsWith('.pgm') ? [] : ['--dpi', '300'];
+        await sh('tesseract', [image, out, ...dpi], { env: { OMP_THREAD_LIMIT: '1' } });
       }
     }),
   );
@@ -389,6 +396,81 @@ async function runCli(docs: Doc[]): Promise<ToolRun> {
   }
   rmSync(work, { recursive: true, force: true });
   return run;
+}
+
+// ---- the engine alone: tesseract.js and the CLI on the same pixels, one read per page, PEER_JOBS at a time ----
+interface EnginePass {
+  pages: number;
+  /** tesseract.js in a loop (createWorker, LSTM, PSM 3, the same model files), pages per minute. */
+  wasmPagesPerMin: number;
+  cliPagesPerMin: number;
+  wasmMsPerPage: number;
+  cliMsPerPage: number;
+}
+
+const DEBIAN_TESSDATA = '/usr/share/tesseract-ocr/5/tessdata';
+
+/** Where the engine is the wall: the service's reads minus everything around them, against the CLI on the very same PGMs. */
+async function enginePass(docs: Doc[]): Promise<EnginePass | null> {
+  const pagesOf = docs.filter((d) => d.pages === 1).slice(0, ENGINE_PAGES);
+  if (!pagesOf.length || !onPath('tesseract') || !existsSync(join(DEBIAN_TESSDATA, 'eng.traineddata'))) return null;
+  const work = mkdtempSync(join(tmpdir(), 'bench-engine-'));
+  try {
+    const pgms: string[] = [];
+    for (const [i, doc] of pagesOf.entries()) {
+      const out = join(work, `${i}.pgm`);
+      if (isImage(doc)) await sharp(doc.file).flatten({ background: '#ffffff' }).toColourspace('b-w').toFile(out.replace(/pgm$/, 'png'));
+      else await sh('pdftoppm', ['-r', '300', '-gray', '-singlefile', doc.file, join(work, String(i))]);
+      pgms.push(isImage(doc) ? out.replace(/pgm$/, 'png') : out);
+    }
+    const images = pgms.map((f) => readFileSync(f));
+    const loop = async (read: (i: number) => Promise<unknown>) => {
+      let next = 0;
+      const t0 = performance.now();
+      await Promise.all(
+        Array.from({ length: PEER_JOBS }, async () => {
+          while (next < images.length) await read(next++);
+        }),
+      );
+      return (performance.now() - t0) / 1000;
+    };
+    const workers = await Promise.all(
+      Array.from({ length: PEER_JOBS }, () =>
+        createWorker('eng', OEM.LSTM_ONLY, { langPath: DEBIAN_TESSDATA, gzip: false, cacheMethod: 'none' }).then(async (w) => {
+          await w.setParameters({ tessedit_pageseg_mode: PSM.AUTO, user_defined_dpi: '300' });
+          return w;
+        }),
+      ),
+    );
+    try {
+      // One warm-up read each, as the service's engines are warm.
+      await Promise.all(workers.map((w) => w.recognize(images[0])));
+      const free = [...workers];
+      const wasmS = await loop(async (i) => {
+        const w = free.pop()!;
+        try {
+          await w.recognize(images[i]);
+        } finally {
+          free.push(w);
+        }
+      });
+      const cliS = await loop((i) =>
+        sh('tesseract', [pgms[i], join(work, `cli-${i}`), '--dpi', '300'], { env: { OMP_THREAD_LIMIT: '1' } }),
+      );
+      const n = images.length;
+      return {
+        pages: n,
+        wasmPagesPerMin: (n / wasmS) * 60,
+        cliPagesPerMin: (n / cliS) * 60,
+        wasmMsPerPage: (wasmS * 1000 * PEER_JOBS) / n,
+        cliMsPerPage: (cliS * 1000 * PEER_JOBS) / n,
+      };
+    } finally {
+      await Promise.all(workers.map((w) => w.terminate()));
+    }
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
 }
 
 // ---- scale-out: the same multi-page document on 1 and 2 worker processes of one engine each ----
@@ -644,6 +726,8 @@ async function main() {
     for (const clients of longest ? POLL_CLIENTS : []) pollingPasses.push(await pollingPass(redis.url, longest, clients));
     const onePage = docs.find((d) => d.pages === 1);
     const latency = onePage && LATENCY_RUNS > 0 ? await latencyPass(redis.url, onePage) : null;
+    // The one-page documents of the last folder (the receipts, when given last).
+    const engine = ENGINE_PAGES > 0 ? await enginePass(docs.filter((d) => d.set === sets.at(-1))) : null;
 
     const report = {
       date: new Date().toISOString(),
@@ -655,6 +739,7 @@ async function main() {
       pollingPasses,
       latency,
       scale,
+      engine,
     };
     console.log(
       '\n| set | pages | ours pages/min | OCRmyPDF | ratio | CLI | ratio | latency median / p95 s | CER ours | OCRmyPDF | CLI | WER ours | OCRmyPDF | CLI |',
@@ -718,6 +803,13 @@ async function main() {
           `the page in the worker's thread ${fmt(latency.inProcessMs, 0)} ms: ${fmt(latency.latencyMs / latency.inProcessMs, 2)}x. ` +
           `The other ${fmt(rest, 0)} ms: documents queue wait ${fmt(latency.documentsQueueWaitMs, 0)} ms, pages queue wait ${fmt(latency.pagesQueueWaitMs, 0)} ms, ` +
           `document from start to completed ${fmt(latency.documentMs, 0)} ms (medians of ${latency.runs}; means for the waits)`,
+      );
+    }
+    if (engine) {
+      console.log(
+        `\nthe engine alone, ${engine.pages} one-page documents of ${sets.at(-1)}, one read each, ${PEER_JOBS} at a time on the same 300 dpi grey pixels: ` +
+          `tesseract.js ${fmt(engine.wasmPagesPerMin)} pages/min (${fmt(engine.wasmMsPerPage, 0)} ms a page), ` +
+          `tesseract CLI ${fmt(engine.cliPagesPerMin)} pages/min (${fmt(engine.cliMsPerPage, 0)} ms): ${fmt(engine.wasmPagesPerMin / engine.cliPagesPerMin, 2)}x`,
       );
     }
     if (scale) {

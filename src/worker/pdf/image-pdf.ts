@@ -136,6 +136,7 @@ async function addPage(
     // pdf-lib checks only the JPEG's header: decode it once, so that a truncated file fails here, named.
     await sharp(bytes)
       .timeout({ seconds: limits.timeoutSeconds })
+      .raw()
       .toBuffer()
       .catch((error) => Promise.reject(invalid(error)));
     return 'jpeg';
