@@ -10,7 +10,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { type Browser, type BrowserContext, type Page as Tab } from 'playwright-core';
-import { DIGITAL_LINES, mixedPdf, truncatedPdf } from './fixtures';
+import { DIGITAL_LINES, mixedPdf, SCANNED_LINES, textImagePng, truncatedPdf } from './fixtures';
 import { browserPresent, launchChromium } from './browser';
 import { Stack, startStack, upload, waitForJob } from './harness';
 
@@ -218,6 +218,22 @@ async function seriousViolations(tab: Tab): Promise<AxeViolation[]> {
     } finally {
       await new Promise((resolve) => files.close(resolve));
     }
+  });
+
+  it('reads a scanned image chosen in the picker, which offers images as well as PDFs', async () => {
+    await tab.goto(stack.baseUrl);
+    await tab.getByRole('checkbox', { name: /English/ }).waitFor();
+    const accept = (await tab.locator('input[type=file]').getAttribute('accept'))!;
+    for (const type of ['application/pdf', 'image/png', 'image/jpeg', 'image/tiff', 'image/webp']) expect(accept).toContain(type);
+    await expect(tab.getByText('Drop a PDF or an image here').count()).resolves.toBe(1);
+    const png = textImagePng(SCANNED_LINES);
+    await tab.locator('input[type=file]').setInputFiles({ name: 'photo.png', mimeType: 'image/png', buffer: png });
+    await tab.getByRole('button', { name: 'Read document' }).click();
+    await tab.locator('.job .status--completed').waitFor({ timeout: 120_000 });
+    const id = /#\/jobs\/([\w-]+)$/.exec(tab.url())![1];
+    const job = await waitForJob(stack.baseUrl, id);
+    expect(job.result!.text).toMatch(/quick brown fox/);
+    await tab.locator('article[data-page="1"] .text__word', { hasText: 'quick' }).first().waitFor();
   });
 
   it('shows the message the API gives for a file that is not a PDF', async () => {
