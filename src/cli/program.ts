@@ -152,6 +152,8 @@ export function buildProgram(actions: Handlers, io?: Io): Command {
   program.exitOverride().showHelpAfterError().enablePositionalOptions();
   if (io) program.configureOutput({ writeOut: io.out, writeErr: io.err });
   program.version(VERSION, '--version', 'print the version');
+  // Commander leaves out `help <command>` when the program has arguments of its own.
+  program.helpCommand('help [command]', 'help for a command');
 
   withJobOptions(program)
     .description(
