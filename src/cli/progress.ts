@@ -31,6 +31,13 @@ export class Totals {
     this.files.set(name, { done: progress.pagesDone, total: progress.pagesTotal });
   }
 
+  /** A file ended (written, failed or skipped): what it did is all it will do. */
+  settle(name: string) {
+    const done = this.files.get(name)?.done ?? 0;
+    this.files.set(name, { done, total: done });
+    this.filesDone++;
+  }
+
   get pagesDone() {
     return [...this.files.values()].reduce((sum, f) => sum + f.done, 0);
   }
@@ -79,18 +86,18 @@ export class LineReporter implements Reporter {
         const line = `${name}: ${progress.status}${progress.status === 'processing' ? `, ${pages(progress)}` : ''}`;
         if (line !== last) this.write((last = line));
       },
-      done: (message) => this.finished(`${name}: ${message}`),
-      fail: (code, message) => this.finished(`${name}: failed, ${code}: ${message}`),
+      done: (message) => this.finished(name, `${name}: ${message}`),
+      fail: (code, message) => this.finished(name, `${name}: failed, ${code}: ${message}`),
     };
   }
 
-  private finished(line: string) {
-    if (this.totals) this.totals.filesDone++;
+  private finished(name: string, line: string) {
+    this.totals?.settle(name);
     this.write(this.totals ? `${line} [${this.totals.summary()}]` : line);
   }
 
   skipped(name: string, message: string) {
-    this.finished(`${name}: skipped, ${message}`);
+    this.finished(name, `${name}: skipped, ${message}`);
   }
 
   notice(message: string) {
@@ -102,7 +109,7 @@ export class LineReporter implements Reporter {
 
 export class BarReporter implements Reporter {
   private readonly bars = new MultiBar(
-    { clearOnComplete: false, hideCursor: true, forceRedraw: true, autopadding: true, stream: process.stderr },
+    { clearOnComplete: false, hideCursor: true, forceRedraw: true, autopadding: true, barsize: 20, stream: process.stderr },
     Presets.shades_classic,
   );
   private readonly overall: SingleBar | null;
@@ -138,7 +145,7 @@ export class BarReporter implements Reporter {
     const bar = this.bars.create(1, 0, { name, status: 'sending' }, { format: '{bar} {value}/{total} pages | {status} | {name}' });
     const end = (line: string) => {
       this.bars.remove(bar);
-      if (this.totals) this.totals.filesDone++;
+      this.totals?.settle(name);
       this.bars.log(`${line}\n`);
       this.refresh();
     };
@@ -155,7 +162,7 @@ export class BarReporter implements Reporter {
   }
 
   skipped(name: string, message: string) {
-    if (this.totals) this.totals.filesDone++;
+    this.totals?.settle(name);
     this.bars.log(`${name}: skipped, ${message}\n`);
     this.refresh();
   }
