@@ -181,6 +181,28 @@ describe('the ocr command line', () => {
     expect(await watcher.exited).toBe(0);
   });
 
+  it('exits 130 on Ctrl-C while it waits, and refuses an --out that is a folder it reads', async () => {
+    // A service that takes the upload and never answers.
+    const silent = createServer(() => undefined);
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    try {
+      const server = `http://127.0.0.1:${(silent.address() as { port: number }).port}`;
+      const run = ocr([join(dir, 'in.pdf'), join(dir, 'never.pdf')], { server });
+      await new Promise((r) => setTimeout(r, 1000));
+      run.child.kill('SIGINT');
+      expect(await run.exited).toBe(130);
+      expect(existsSync(join(dir, 'never.pdf'))).toBe(false);
+    } finally {
+      silent.closeAllConnections();
+      await new Promise((resolve) => silent.close(resolve));
+    }
+    const same = ocr(['batch', join(dir, 'batch'), '--out', join(dir, 'batch')], { server: stack.baseUrl });
+    expect(await same.exited).toBe(1);
+    expect(same.stderr()).toContain('bad_args: --out');
+    const watched = ocr(['watch', join(dir, 'watched'), '--out', join(dir, 'watched')], { server: stack.baseUrl });
+    expect(await watched.exited).toBe(1);
+  });
+
   describe('behind a proxy that refuses at first', () => {
     let proxy: Server;
     let proxyUrl: string;

@@ -100,6 +100,11 @@ async function pool<T>(items: T[], concurrency: number, signal: AbortSignal, wor
 }
 
 export async function batch(paths: string[], options: BatchOptions, context: Context): Promise<number> {
+  // Outputs in a folder being read would stand for its inputs (scan.pdf for scan.pdf), or be read next time.
+  if (paths.some((path) => resolve(path) === resolve(options.out))) {
+    context.error(`ocr batch: bad_args: --out ${options.out} is a folder being read; give another`);
+    return ExitCode.badArgs;
+  }
   const { inputs, missing } = await collectInputs(paths);
   const failures: { name: string; code: string; message: string }[] = missing.map((path) => ({
     name: path,
@@ -167,6 +172,10 @@ async function moveInto(dir: string, path: string): Promise<string> {
 export async function watch(dir: string, options: WatchOptions, context: Context): Promise<number> {
   const done = join(dir, 'done');
   const failed = join(dir, 'failed');
+  if (resolve(dir) === resolve(options.out)) {
+    context.error(`ocr watch: bad_args: --out ${options.out} is the watched folder, whose outputs would be read as inputs; give another`);
+    return ExitCode.badArgs;
+  }
   try {
     if (!(await stat(dir)).isDirectory()) throw new Error('not a folder');
     await Promise.all([done, failed, options.out].map((d) => mkdir(d, { recursive: true })));
