@@ -193,7 +193,14 @@ export function buildProgram(actions: Handlers, io?: Io): Command {
     .argument('<paths...>', 'files, and folders whose PDFs (and images) are taken, not their subfolders')
     .addHelpText(
       'after',
-      '\nExits 0 when every file was written or skipped, 1 when any failed (the summary gives each its error code), 130 on Ctrl-C.',
+      [
+        '',
+        'Examples:',
+        '  ocr batch scans/ --out ocr/                          scans/*.pdf -> ocr/*.pdf',
+        '  ocr batch a.pdf b.pdf scans/ -o ocr/ --format pdf,txt -j 4 -l eng+deu',
+        '',
+        'Exits 0 when every file was written or skipped, 1 when any failed (the summary gives each its error code), 130 on Ctrl-C.',
+      ].join('\n'),
     )
     .action((paths: string[], options: BatchOptions) => actions.batch(paths, options));
 
@@ -207,7 +214,15 @@ export function buildProgram(actions: Handlers, io?: Io): Command {
     .option('--interval <seconds>', 'how often to look at the folder', seconds, 2)
     .addHelpText(
       'after',
-      '\nWhile the service cannot be reached, files wait in the folder. A file being written when the watch stops is taken up again on the next start.',
+      [
+        '',
+        'Examples:',
+        '  ocr watch /srv/scanner --out /srv/ocr --format pdf,txt',
+        '  OCR_SERVER=https://ocr.example.com ocr watch inbox/ -o ocr/ --interval 5',
+        '',
+        'While the service cannot be reached, files wait in the folder. A file being read when the watch stops',
+        'stays in the folder and is taken up again (its job found, not redone) on the next start. Exits 0 when stopped.',
+      ].join('\n'),
     )
     .action((dir: string, options: WatchOptions) => actions.watch(dir, options));
 
