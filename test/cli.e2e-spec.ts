@@ -9,7 +9,7 @@ import { createServer, request, type IncomingMessage, type Server, type ServerRe
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DIGITAL_LINES, digitalPdf, encryptedPdf, scannedPdf } from './fixtures';
-import { connectionOf, Stack, startStack, until } from './harness';
+import { connectionOf, Proc, Stack, startProcess, startStack, until } from './harness';
 
 const CLI = join(__dirname, '..', 'dist', 'ocr.cjs');
 
@@ -44,6 +44,7 @@ describe('the ocr command line', () => {
   let documents: Queue;
   let dir: string;
   let scan: Buffer;
+  let replacementApi: Proc | undefined;
   const jobsMade = async () => Object.values(await documents.getJobCounts()).reduce((a, b) => a + b, 0);
 
   beforeAll(async () => {
@@ -55,6 +56,7 @@ describe('the ocr command line', () => {
 
   afterAll(async () => {
     await documents?.close();
+    await replacementApi?.stop();
     await stack?.stop();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
@@ -154,6 +156,25 @@ describe('the ocr command line', () => {
     expect(readdirSync(out).sort()).toEqual([1, 2, 3, 4, 5].map((i) => `scan-${i}.txt`));
     for (let i = 1; i <= 5; i++) expect(readFileSync(join(out, `scan-${i}.txt`), 'utf8')).toMatch(SCAN_WORDS);
     expect(await jobsMade()).toBe(before + 5);
+  });
+
+  it('rides out an API crash and restart in the middle of a batch', async () => {
+    const input = join(dir, 'restart');
+    const out = join(dir, 'restart-out');
+    mkdirSync(input);
+    for (let i = 1; i <= 3; i++) writeFileSync(join(input, `scan-${i}.pdf`), distinct(scan, 100 + i));
+    const before = await jobsMade();
+    const run = ocr(['batch', input, '--out', out, '--concurrency', '1', '--format', 'txt'], { server: stack.baseUrl });
+    await until('the first job', async () => (await jobsMade()) > before, 30_000, 20);
+    // Killed, as a crash would: SIGTERM waits for the CLI's open event stream to end.
+    await stack.api.stop('SIGKILL');
+    await new Promise((r) => setTimeout(r, 1500));
+    // The stack stops the API it started; this one afterAll stops.
+    replacementApi = startProcess('api', stack.env);
+    expect(await run.exited).toBe(0);
+    expect(run.stderr()).toMatch(/Cannot reach the OCR service at .*; trying again in \d+ s/);
+    expect(readdirSync(out).sort()).toEqual([1, 2, 3].map((i) => `scan-${i}.txt`));
+    expect(await jobsMade()).toBe(before + 3);
   });
 
   it('watches a folder: a file dropped in (written in two goes) is read and moved to done/, a broken one to failed/', async () => {

@@ -38,6 +38,12 @@ export interface ClientOptions {
   signal?: AbortSignal;
   /** Told when the CLI waits because the service asked it to. */
   notice?: (message: string) => void;
+  /**
+   * Seconds to keep trying a service that does not answer (an API restarting under a long
+   * batch); 0 fails at once, as one file does for a script. Uploads are safe to resend: they
+   * carry an Idempotency-Key.
+   */
+  reconnectSeconds?: number;
 }
 
 export interface Progress {
@@ -109,8 +115,25 @@ export class OcrClient {
 
   /** Sends until the answer is neither 429 nor 503 (nor a key still being claimed), waiting as asked between. */
   private async send<T extends Answer>(what: string, call: () => Promise<T>): Promise<T> {
+    let unreachableSince: number | null = null;
+    let misses = 0;
     for (;;) {
-      const answer = await call();
+      let answer: T;
+      try {
+        answer = await call();
+        unreachableSince = null;
+        misses = 0;
+      } catch (error) {
+        if (!(error instanceof OcrError) || error.code !== 'service_unreachable') throw error;
+        unreachableSince ??= Date.now();
+        const left = (this.options.reconnectSeconds ?? 0) - (Date.now() - unreachableSince) / 1000;
+        if (left <= 0) throw error;
+        // 1, 2, 4, then every 5 s: an API restarting is back within seconds.
+        const wait = Math.min(2 ** misses++, 5, left);
+        this.options.notice?.(`${what}: ${error.message}; trying again in ${Math.ceil(wait)} s`);
+        await sleep(wait * 1000, this.signal);
+        continue;
+      }
       const status = answer.response.status;
       const code = answer.response.ok ? null : errorOf(answer).code;
       if (status !== 429 && status !== 503 && code !== 'idempotency_key_in_use') return answer;

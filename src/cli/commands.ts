@@ -14,8 +14,11 @@ export interface Context {
   error: (line: string) => void;
 }
 
-const clientFor = (options: CommonOptions, signal: AbortSignal, reporter: Reporter) =>
-  new OcrClient({ server: options.server, apiKey: options.apiKey, signal, notice: (m) => reporter.notice(m) });
+/** How long a batch or a watch rides out a service that stopped answering, before a file fails. */
+const RECONNECT_SECONDS = 60;
+
+const clientFor = (options: CommonOptions, signal: AbortSignal, reporter: Reporter, reconnectSeconds = 0) =>
+  new OcrClient({ server: options.server, apiKey: options.apiKey, signal, notice: (m) => reporter.notice(m), reconnectSeconds });
 
 const asOcrError = (error: unknown): OcrError =>
   error instanceof OcrError ? error : new OcrError('internal_error', error instanceof Error ? error.message : String(error));
@@ -118,7 +121,7 @@ export async function batch(paths: string[], options: BatchOptions, context: Con
     return exitCodeFor('output_unwritable');
   }
   const reporter = reporterFor({ quiet: !!options.quiet, files: inputs.length });
-  const client = clientFor(options, context.signal, reporter);
+  const client = clientFor(options, context.signal, reporter, RECONNECT_SECONDS);
   const jobOptions = jobOptionsOf(options);
   const seen = new Set<string>();
   let written = 0;
@@ -184,7 +187,7 @@ export async function watch(dir: string, options: WatchOptions, context: Context
     return exitCodeFor('input_unreadable');
   }
   const reporter = reporterFor({ quiet: !!options.quiet, files: null });
-  const client = clientFor(options, context.signal, reporter);
+  const client = clientFor(options, context.signal, reporter, RECONNECT_SECONDS);
   const jobOptions = jobOptionsOf(options);
   const sizes = new Map<string, string>();
   const busy = new Map<string, Promise<void>>();
