@@ -1,5 +1,7 @@
 // Builds the command line (src/cli/) into one file, dist/ocr.cjs: Node 20 and that file are
 // all a machine needs to run `ocr` (the package's `bin`), without the repository or npm install.
+// So commander, cli-progress and openapi-fetch are build-time dependencies, and `nest build`
+// leaves src/cli/ out (tsconfig.build.json): the worker image has no openapi/ to compile it against.
 const { build } = require('esbuild');
 const { chmodSync, readFileSync } = require('node:fs');
 const { join } = require('node:path');
