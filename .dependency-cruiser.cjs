@@ -6,12 +6,15 @@
  * - the folders left at src/ (contract, config, queue, storage, logging, outbound, webhooks)
  *   are shared by both sides and import neither.
  * - src/contract/ is what the API and the workers agree on; it imports no other folder.
+ * - src/cli/ is a client of the public API (the types of openapi/), shipped on its own as
+ *   dist/ocr.cjs: it imports no other folder of ours.
  * - no file imports one that imports it back, and no folder one that imports it back.
  */
 const ENGINES = '^(pdfjs-dist|@napi-rs/canvas|tesseract\\.js|tesseract\\.js-core|piscina)($|/)';
 const WORKER_SIDE = '^src/(worker/|worker\\.(main|module)\\.ts$)';
 const API_SIDE = '^src/(api/|api\\.(main|module)\\.ts$)';
 const SHARED = '^src/(contract|config|queue|storage|logging|outbound|webhooks)/';
+const CLI = '^src/cli/';
 
 module.exports = {
   forbidden: [
@@ -40,7 +43,7 @@ module.exports = {
       name: 'unknown-side',
       comment: 'Every folder is on a side or in the shared list above: add a new shared folder to SHARED.',
       severity: 'error',
-      from: { path: '^src/[^/]+/', pathNot: `(${WORKER_SIDE})|(${API_SIDE})|(${SHARED})` },
+      from: { path: '^src/[^/]+/', pathNot: `(${WORKER_SIDE})|(${API_SIDE})|(${SHARED})|(${CLI})` },
       to: {},
     },
     {
@@ -56,6 +59,20 @@ module.exports = {
       severity: 'error',
       from: { path: '^src/contract/' },
       to: { path: '^src/', pathNot: '^src/contract/' },
+    },
+    {
+      name: 'cli-stands-alone',
+      comment: 'The CLI knows the service by its OpenAPI contract only, and runs where none of the service is installed.',
+      severity: 'error',
+      from: { path: CLI },
+      to: { path: '^src/', pathNot: CLI },
+    },
+    {
+      name: 'nothing-reaches-cli',
+      comment: 'Neither process runs the command line.',
+      severity: 'error',
+      from: { path: '^src/', pathNot: CLI },
+      to: { path: CLI },
     },
     {
       name: 'no-circular',
