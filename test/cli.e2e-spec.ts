@@ -8,7 +8,8 @@ import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFi
 import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DIGITAL_LINES, digitalPdf, encryptedPdf, scannedPdf } from './fixtures';
+import sharp from 'sharp';
+import { DIGITAL_LINES, digitalPdf, encryptedPdf, scannedPdf, SCANNED_LINES, textImagePng } from './fixtures';
 import { connectionOf, Proc, Stack, startProcess, startStack, until } from './harness';
 
 const CLI = join(__dirname, '..', 'dist', 'ocr.cjs');
@@ -77,6 +78,14 @@ describe('the ocr command line', () => {
     expect(piped.stdout()).toMatch(SCAN_WORDS);
     expect(piped.stderr()).toBe('');
     expect(await jobsMade()).toBe(before);
+  });
+
+  it('makes a searchable PDF of a photo, as `ocrmypdf` does through img2pdf', async () => {
+    writeFileSync(join(dir, 'photo.jpg'), await sharp(textImagePng(SCANNED_LINES)).jpeg().toBuffer());
+    const run = ocr([join(dir, 'photo.jpg'), join(dir, 'photo.pdf')], { server: stack.baseUrl });
+    expect(await run.exited).toBe(0);
+    const text = spawnSync('pdftotext', [join(dir, 'photo.pdf'), '-'], { encoding: 'utf8' });
+    expect(text.stdout).toMatch(SCAN_WORDS);
   });
 
   it('exits with OCRmyPDF codes: 8 for an encrypted PDF, 2 for a file that is not a PDF or is missing', async () => {
