@@ -121,7 +121,7 @@ describe('the async contract, with a worker', () => {
     expect(bad.body).toMatchObject({ code: 'invalid_option' });
   });
 
-  it('makes one job of two concurrent uploads with one Idempotency-Key, and refuses the key for another file', async () => {
+  it('makes one job of two concurrent uploads with one Idempotency-Key, and refuses the key for another file or other options', async () => {
     const file = await digitalPdf();
     const headers = { ...auth(KEY_A), 'idempotency-key': `order-${Date.now()}` };
     const [one, two] = await Promise.all([
@@ -141,6 +141,10 @@ describe('the async contract, with a worker', () => {
     const other = await upload(stack.baseUrl, await digitalPdf(2), { ocr: 'never' }, 'a.pdf', headers);
     expect(other.res.status).toBe(422);
     expect(other.body).toMatchObject({ code: 'idempotency_key_reused' });
+    // The same file with other options is another request too.
+    const otherOptions = await upload(stack.baseUrl, file, { ocr: 'always' }, 'a.pdf', headers);
+    expect(otherOptions.res.status).toBe(422);
+    expect(otherOptions.body).toMatchObject({ code: 'idempotency_key_reused', message: expect.stringContaining('other options') });
 
     // Keys are per API key: the same key from another caller is another job.
     const otherCaller = await upload(stack.baseUrl, file, { ocr: 'never' }, 'a.pdf', {

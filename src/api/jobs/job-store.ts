@@ -19,6 +19,8 @@ export interface Claim {
   jobId: string;
   /** SHA-256 of the uploaded file, hex (see digestOf in job-submission.service.ts). */
   file: string;
+  /** SHA-256 of the job's options; absent in claims made before it was kept. */
+  options?: string;
   at: number;
 }
 

@@ -66,7 +66,7 @@ export class JobSubmission {
       const fileDigest = idempotencyKey !== undefined ? await digestOf(input) : '';
       const id = randomUUID();
       if (idempotencyKey !== undefined) {
-        const earlier = await this.replay(owner, idempotencyKey, fileDigest, id, data.retention);
+        const earlier = await this.replay(owner, idempotencyKey, { file: fileDigest, options: optionsDigest(data) }, id, data.retention);
         if (earlier) return { view: earlier, replayed: true, retryAfter: null };
       } else {
         await this.checkCapacity(owner);
@@ -127,21 +127,28 @@ export class JobSubmission {
    * The job an earlier request with this Idempotency-Key made, or null once this request has
    * claimed the key (and passed the capacity checks) for job `id`.
    */
-  private async replay(owner: string | null, key: string, file: string, id: string, retention: number): Promise<JobView | null> {
+  private async replay(
+    owner: string | null,
+    key: string,
+    { file, options }: { file: string; options: string },
+    id: string,
+    retention: number,
+  ): Promise<JobView | null> {
     const deadline = Date.now() + CLAIM_WAIT_MS;
     for (;;) {
       const claim = await this.store.findClaim(owner, key);
       if (!claim) {
         await this.checkCapacity(owner);
         // Until the job has finished and then for its retention; a day covers the time it runs.
-        if (await this.store.claim(owner, key, { jobId: id, file, at: Date.now() }, retention + 24 * 3600)) return null;
+        if (await this.store.claim(owner, key, { jobId: id, file, options, at: Date.now() }, retention + 24 * 3600)) return null;
         continue;
       }
-      if (claim.file !== file) {
+      if (claim.file !== file || (claim.options !== undefined && claim.options !== options)) {
+        const what = claim.file !== file ? 'file' : 'file with other options';
         throw new ApiError(
           HttpStatus.UNPROCESSABLE_ENTITY,
           'idempotency_key_reused',
-          'This Idempotency-Key was used with a different file; use a new key for a new upload.',
+          `This Idempotency-Key was used with a different ${what}; use a new key for a new upload.`,
         );
       }
       try {
@@ -226,6 +233,12 @@ function checkSignature(input: JobInput): InputType {
     );
   }
   return type;
+}
+
+/** The options a job runs with, for Idempotency-Key: the same key with other options is another request. */
+function optionsDigest(options: JobOptions): string {
+  const ordered = Object.fromEntries(Object.entries(options).sort(([a], [b]) => a.localeCompare(b)));
+  return createHash('sha256').update(JSON.stringify(ordered)).digest('hex');
 }
 
 /**

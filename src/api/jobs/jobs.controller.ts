@@ -157,7 +157,7 @@ export class JobsController {
     name: 'Idempotency-Key',
     required: false,
     description:
-      'Up to 255 visible ASCII characters. Repeating it (with the same API key) with the same file returns the original job (200, `Idempotent-Replayed: true`) instead of making another; with a different file, 422 `idempotency_key_reused`. Remembered until the job expires.',
+      'Up to 255 visible ASCII characters. Repeating it (with the same API key) with the same file returns the original job (200, `Idempotent-Replayed: true`) instead of making another; with a different file or other options, 422 `idempotency_key_reused`. Remembered until the job expires.',
   })
   @applyAll(RAW_OPTIONS)
   @ApiAcceptedResponse({
