@@ -107,7 +107,13 @@ export async function hostileCases(): Promise<{ name: string; file: Buffer; expe
   return [
     { name: 'zero bytes', file: Buffer.alloc(0), expected: '422 pdf_empty' },
     { name: 'truncated', file: await truncatedPdf(), expected: 'failed pdf_invalid' },
-    { name: 'not a PDF', file: textImagePng(['not a pdf']), expected: '415 unsupported_media_type' },
+    {
+      name: 'neither a PDF nor an image',
+      file: Buffer.from('<!doctype html><title>x</title><p>not a pdf</p>'),
+      expected: '415 unsupported_media_type',
+    },
+    { name: 'an image named .pdf', file: textImagePng(['an image named pdf']), expected: 'completed' },
+    { name: 'a 1 KB PNG declaring 100000 x 100000 px', file: bombPng(), expected: 'failed page_too_large' },
     { name: 'encrypted', file: encryptedPdf(), expected: 'failed pdf_encrypted' },
     { name: '200 x 200 inch page', file: await hugePagePdf(), expected: 'failed page_too_large' },
     { name: 'Flate bomb in a content stream', file: await flateBombPdf(), expected: 'failed page_too_large' },
@@ -174,4 +180,36 @@ export function memoryOf(pid: number) {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
   return { peakMb: Math.round(kb('VmHWM') / 1024), rssMb: Math.round(kb('VmRSS') / 1024) };
+}
+
+/** A PNG that says it is 100000 x 100000 px in a few bytes: a decompression bomb's header. */
+export function bombPng(): Buffer {
+  const crcTable = Array.from({ length: 256 }, (_, n) => {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    return c >>> 0;
+  });
+  const crc = (bytes: Buffer) => {
+    let c = 0xffffffff;
+    for (const b of bytes) c = crcTable[(c ^ b) & 0xff] ^ (c >>> 8);
+    return (c ^ 0xffffffff) >>> 0;
+  };
+  const chunk = (type: string, data: Buffer) => {
+    const body = Buffer.concat([Buffer.from(type, 'ascii'), data]);
+    const out = Buffer.alloc(body.length + 8);
+    out.writeUInt32BE(data.length, 0);
+    body.copy(out, 4);
+    out.writeUInt32BE(crc(body), body.length + 4);
+    return out;
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(100_000, 0);
+  ihdr.writeUInt32BE(100_000, 4);
+  ihdr.set([8, 0, 0, 0, 0], 8);
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', ihdr),
+    chunk('IDAT', deflateSync(Buffer.alloc(1000))),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
 }
