@@ -37,6 +37,7 @@ project=${SMOKE_PROJECT:-ocr-smoke}
 export API_PORT=${API_PORT:-3000}
 base="http://127.0.0.1:$API_PORT"
 single=scripts/fixtures/scan-1page.pdf # "The quick brown fox jumps over / the lazy dog near 42 green trees."
+photo=scripts/fixtures/scan-1page.jpg   # the same page as a JPEG: sharp's native libvips in the worker image
 long=scripts/fixtures/scan-48pages.pdf # the same image on 48 pages
 long_pages=48
 scratch=$(mktemp -d)
@@ -275,11 +276,14 @@ grep -q 'src="/app.js"' <<<"$page" || fail "GET / is not the web page: $page"
 curl -sSf -o /dev/null "$base/app.js" || fail "GET /app.js fails"
 log "GET /: the web page and its script"
 
-log "2. one scanned page"
+log "2. one scanned page, as a PDF and as a JPEG"
 first=$(submit "$single")
 wait_completed "$first" 180
 check_text "$first" 1
 if s3; then check_bucket "$first" 1; fi
+image=$(submit "$photo")
+wait_completed "$image" 180
+check_text "$image" 1
 
 log "3. down and up again: Redis (AOF) and the documents (the storage volume, or MinIO's) live in named volumes"
 dc down
