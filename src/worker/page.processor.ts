@@ -65,14 +65,14 @@ export class PageProcessor extends WorkerHost implements OnApplicationBootstrap,
     }
     const started = Date.now();
     const { input } = job.data;
+    // An image job's pages read the uploaded image itself: its PDF is only for the outputs.
+    const path = await this.storage.localFile(input ? this.storage.imageUploadKey(documentId) : job.data.uploadKey);
     const outcome = await this.pdf.processPage({
-      path: await this.storage.localFile(job.data.uploadKey),
+      path,
       page,
       languages: languages.join('+'),
       ocr: job.data.ocr,
-      ...(input
-        ? { image: { path: await this.storage.localFile(this.storage.imageUploadKey(documentId)), type: input, index: page - 1 } }
-        : {}),
+      ...(input ? { image: { type: input, index: page - 1 } } : {}),
     });
     if (!outcome.ok) {
       // Stopped with others when memory ran over: another attempt, possibly on another worker, will tell.

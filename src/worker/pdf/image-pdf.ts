@@ -24,6 +24,7 @@ import sharp, { type Metadata } from 'sharp';
 import * as UTIF from 'utif';
 import type { FailureCode } from '../../contract/failures';
 import type { ImageType } from '../../contract/inputs';
+import { greyPixels, KIND_RGB } from './own-pixels';
 
 const deflateAsync = promisify(deflate);
 
@@ -116,15 +117,8 @@ async function addPage(
   ifd: Record<string, number[]> | undefined,
   limits: ImagePdfLimits,
 ): Promise<Embedding> {
-  const n = index + 1;
+  checkSize(meta, index, limits.maxPixels);
   const { width, height } = meta;
-  if (!(width > 0 && height > 0)) throw new ImageFailure('image_invalid', `Page ${n} of the image has no size.`);
-  if (width * height > limits.maxPixels) {
-    throw new ImageFailure(
-      'page_too_large',
-      `Page ${n} of the image is ${width} x ${height} pixels, more than OCR_MAX_PIXELS (${limits.maxPixels}).`,
-    );
-  }
   const orientation = meta.orientation ?? 1;
   const [dpiX, dpiY] = resolution(meta, ifd, limits.dpi);
 
@@ -134,17 +128,13 @@ async function addPage(
     page.drawImage(image, { x: 0, y: 0, width: page.getWidth(), height: page.getHeight() });
     page.setRotation(degrees(ROTATE[orientation]));
     // pdf-lib checks only the JPEG's header: decode it once, so that a truncated file fails here, named.
-    await sharp(bytes)
-      .timeout({ seconds: limits.timeoutSeconds })
-      .raw()
-      .toBuffer()
-      .catch((error) => Promise.reject(invalid(error)));
+    await decode(bytes, index, meta, limits, false);
     return 'jpeg';
   }
   const g4 = ifd && orientation === 1 ? g4Strip(bytes, ifd) : null;
   if (g4) {
     // A decode proves the stream before it is copied unread.
-    await decode(bytes, index, limits, false);
+    await decode(bytes, index, meta, limits, false);
     const stream = doc.context.stream(g4.data, {
       Type: 'XObject',
       Subtype: 'Image',
@@ -160,9 +150,9 @@ async function addPage(
   }
 
   // Decoded: turned as EXIF says (so the page is as displayed without /Rotate), flattened on white.
-  const bilevel = (ifd?.t258?.[0] ?? meta.bitsPerSample) === 1 && meta.channels === 1;
+  const bilevel = isBilevel(meta, ifd);
   const sixteen = meta.depth === 'ushort' && !bilevel;
-  const pixels = await decode(bytes, index, limits, sixteen);
+  const pixels = await decode(bytes, index, meta, limits, sixteen);
   const { info } = pixels;
   const grey = info.channels === 1;
   const bits = bilevel ? 1 : sixteen ? 16 : 8;
@@ -206,38 +196,42 @@ export async function imagePage(
   const bytes = await readFile(path);
   const meta = await sharp(bytes, { page: index, limitInputPixels: false }).metadata();
   const ifd = type === 'tiff' ? tiffDirectories(bytes)[index] : undefined;
-  if (meta.width * meta.height > limits.maxPixels) throw new ImageFailure('page_too_large', `Page ${index + 1} of the image is too large.`);
+  checkSize(meta, index, limits.maxPixels);
   const [dpiX, dpiY] = resolution(meta, ifd, limits.dpi);
   const swapped = (meta.orientation ?? 1) >= 5;
   const [widthPt, heightPt] = swapped
     ? [(meta.height * 72) / dpiY, (meta.width * 72) / dpiX]
     : [(meta.width * 72) / dpiX, (meta.height * 72) / dpiY];
-  const grey = meta.channels !== undefined && meta.channels <= 2 && meta.space !== 'cmyk';
-  const { data, info } = await sharp(bytes, { page: index, limitInputPixels: limits.maxPixels })
-    .timeout({ seconds: limits.timeoutSeconds })
-    .autoOrient()
-    .flatten({ background: '#ffffff' })
-    .toColourspace(grey ? 'b-w' : 'srgb')
-    .raw()
-    .toBuffer({ resolveWithObject: true })
-    .catch((error) => Promise.reject(invalid(error)));
-  const bilevel = (ifd?.t258?.[0] ?? meta.bitsPerSample) === 1 && grey;
+  const { data, info } = await decode(bytes, index, meta, limits, false);
+  const bilevel = isBilevel(meta, ifd);
+  const { width, height } = info;
   return {
-    pixels: info.channels === 1 ? data : luma(data, info.channels),
-    width: info.width,
-    height: info.height,
+    pixels: info.channels === 1 ? data : greyPixels({ width, height, kind: KIND_RGB, data })!,
+    width,
+    height,
     widthPt,
     heightPt,
     bilevel,
   };
 }
 
-/** ITU-R BT.601 luma, as greyPixels and rgbaToPgm compute it. */
-function luma(rgb: Buffer, channels: number): Uint8Array {
-  const out = new Uint8Array(rgb.length / channels);
-  for (let i = 0, s = 0; i < out.length; i++, s += channels) out[i] = (rgb[s] * 77 + rgb[s + 1] * 150 + rgb[s + 2] * 29) >> 8;
-  return out;
+/** Refuses a page with no size or with more than OCR_MAX_PIXELS, from its header, before anything is decoded. */
+function checkSize({ width, height }: Metadata, index: number, maxPixels: number) {
+  if (!(width > 0 && height > 0)) throw new ImageFailure('image_invalid', `Page ${index + 1} of the image has no size.`);
+  if (width * height > maxPixels) {
+    throw new ImageFailure(
+      'page_too_large',
+      `Page ${index + 1} of the image is ${width} x ${height} pixels, more than OCR_MAX_PIXELS (${maxPixels}).`,
+    );
+  }
 }
+
+/** A black and white image: one channel of one bit (a TIFF's own tag, else what sharp read). */
+const isBilevel = (meta: Metadata, ifd: Record<string, number[]> | undefined) =>
+  (ifd?.t258?.[0] ?? meta.bitsPerSample) === 1 && meta.channels === 1;
+
+/** Grey in, grey out: one channel (and maybe alpha), not CMYK. */
+const isGrey = (meta: Metadata) => meta.channels !== undefined && meta.channels <= 2 && meta.space !== 'cmyk';
 
 /** The page's resolution: a TIFF's own tags (which may differ per axis, as fax modes do), else what sharp read. */
 function resolution(meta: Metadata, ifd: Record<string, number[]> | undefined, fallback: number): [number, number] {
@@ -262,15 +256,20 @@ function g4Strip(bytes: Buffer, ifd: Record<string, number[]>): { data: Buffer; 
   return { data: bytes.subarray(offsets[0], offsets[0] + counts[0]), blackIs1: photometric === 1 };
 }
 
-async function decode(bytes: Buffer, page: number, limits: ImagePdfLimits, sixteen: boolean) {
-  let image = sharp(bytes, { page, limitInputPixels: limits.maxPixels })
+/** Page `page`'s pixels, raw: turned as EXIF says (as displayed, without /Rotate), flattened on white, grey or sRGB as `meta` is. */
+async function decode(
+  bytes: Buffer,
+  page: number,
+  meta: Metadata,
+  limits: Pick<ImagePdfLimits, 'maxPixels' | 'timeoutSeconds'>,
+  sixteen: boolean,
+) {
+  const grey = isGrey(meta);
+  return sharp(bytes, { page, limitInputPixels: limits.maxPixels })
     .timeout({ seconds: limits.timeoutSeconds })
     .autoOrient()
-    .flatten({ background: '#ffffff' });
-  const meta = await sharp(bytes, { page, limitInputPixels: false }).metadata();
-  const grey = meta.channels !== undefined && meta.channels <= 2 && meta.space !== 'cmyk';
-  image = image.toColourspace(sixteen ? (grey ? 'grey16' : 'rgb16') : grey ? 'b-w' : 'srgb');
-  return image
+    .flatten({ background: '#ffffff' })
+    .toColourspace(sixteen ? (grey ? 'grey16' : 'rgb16') : grey ? 'b-w' : 'srgb')
     .raw({ depth: sixteen ? 'ushort' : 'uchar' })
     .toBuffer({ resolveWithObject: true })
     .catch((error) => Promise.reject(invalid(error)));

@@ -90,7 +90,7 @@ export interface DecodedImage {
   interpolate?: boolean;
 }
 export const KIND_1BPP = 1;
-const KIND_RGB = 2;
+export const KIND_RGB = 2;
 const KIND_RGBA = 3;
 
 /** The image as one grey byte per pixel (1-bit stays black and white, no colour conversion); null for a form pdf.js did not give as pixels. */

@@ -100,7 +100,7 @@ export class PdfPoolService implements OnApplicationShutdown {
 
   async processPage(task: Omit<PageTask, 'dpi' | 'maxPixels' | 'minDpi'>): Promise<PageOutcome | PoolFailure> {
     const { ocrDpi: dpi, ocrMaxPixels: maxPixels, ocrMinDpi: minDpi } = this.config;
-    const label = `page ${task.page} of ${basename(task.path, '.pdf')}`;
+    const label = `page ${task.page} of ${basename(task.path).replace(/\.(pdf|image)$/, '')}`;
     return this.run<PageOutcome>(this.pages, 'processPage', { ...task, dpi, maxPixels, minDpi }, `Page ${task.page}`, label);
   }
 

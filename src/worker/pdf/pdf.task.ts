@@ -42,8 +42,8 @@ export interface InspectTask {
 export interface PageTask {
   path: string;
   page: number;
-  /** The uploaded image the PDF at `path` was made of: its pixels are read from it, natively, without pdf.js. */
-  image?: { path: string; type: ImageType; index: number };
+  /** Set when `path` is an uploaded image (page `index` of it): its pixels are read natively, without pdf.js. */
+  image?: { type: ImageType; index: number };
   languages: string;
   ocr: OcrMode;
   dpi: number;
@@ -166,7 +166,7 @@ async function processImagePage(task: PageTask, image: NonNullable<PageTask['ima
   const start = performance.now();
   let decoded: ImagePage;
   try {
-    decoded = await imagePage(image.path, image.type, image.index, {
+    decoded = await imagePage(task.path, image.type, image.index, {
       maxPixels: task.maxPixels,
       dpi: task.dpi,
       // sharp's longest; the pool stops the task at PAGE_TIMEOUT_MS.
