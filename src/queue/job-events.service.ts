@@ -66,6 +66,11 @@ export class JobEvents {
       .sort((a, b) => a.page - b.page);
   }
 
+  /** How many pages finished pages() holds: one O(1) read, to tell whether a poll's copy of them is still whole. */
+  async finishedCount(documentId: string): Promise<number> {
+    return (await this.redis.client()).hlen(this.redis.keys.pages(documentId));
+  }
+
   /** Once a document's result is stored, its pages are read from there. */
   async forgetPages(documentId: string) {
     await (await this.redis.client()).del(this.redis.keys.pages(documentId));

@@ -19,6 +19,7 @@ export interface Wakeup {
 export class JobWatcher implements OnModuleDestroy {
   private subscriber: Redis | null = null;
   private readonly waiters = new Map<string, Set<() => void>>();
+  private readonly listeners: ((documentId: string) => void)[] = [];
   /** Set at shutdown (before the HTTP server closes): open streams and long polls end then. */
   stopping = false;
 
@@ -49,6 +50,12 @@ export class JobWatcher implements OnModuleDestroy {
     return { promise, cancel: done };
   }
 
+  /** Calls `listener` with the id of every job that changes, before its waiters wake. */
+  onChange(listener: (documentId: string) => void) {
+    this.listeners.push(listener);
+    this.connect();
+  }
+
   onModuleDestroy() {
     this.stopping = true;
     for (const set of this.waiters.values()) for (const wake of [...set]) wake();
@@ -61,6 +68,7 @@ export class JobWatcher implements OnModuleDestroy {
     // Readers also look every few seconds, so a notice lost while reconnecting only delays them.
     this.subscriber.on('error', () => undefined);
     this.subscriber.on('message', (_channel: string, documentId: string) => {
+      for (const listener of this.listeners) listener(documentId);
       for (const wake of [...(this.waiters.get(documentId) ?? [])]) wake();
     });
     void this.subscriber.subscribe(this.redis.keys.eventsChannel()).catch(() => undefined);

@@ -45,6 +45,7 @@ export class JobLifecycle {
       ...(callbackUrl ? { callbackUrl } : {}),
       ...(outputUrl ? { outputFormat } : {}),
     });
+    this.reader.changed(id);
     // Removes the pages still queued. A job whose page is being processed is locked: it then
     // fails as cancelled, each remaining page dropped unread.
     await this.store.remove(job);
@@ -69,6 +70,7 @@ export class JobLifecycle {
     }
     const record = await this.store.cancelled(id, null);
     if (record && !record.purged) await this.store.cancel(id, { ...record, purged: true });
+    this.reader.changed(id);
     await this.storage.removeDocument(id);
   }
 }

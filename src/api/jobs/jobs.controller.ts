@@ -243,7 +243,7 @@ export class JobsController {
     @Owner() owner: string | null,
     @Req() req: Request,
     @Res({ passthrough: true }) res: Response,
-  ): Promise<JobView> {
+  ): Promise<string> {
     if (until !== undefined && !WAIT_UNTIL.includes(until as WaitUntil)) {
       throw new ApiError(HttpStatus.BAD_REQUEST, 'invalid_option', `"until" must be one of ${WAIT_UNTIL.join(', ')}.`);
     }
@@ -261,7 +261,8 @@ export class JobsController {
       reply = await this.jobs.waitFor(id, owner, Number(wait), (until ?? 'change') as WaitUntil);
     }
     if (reply.retryAfter) res.setHeader('Retry-After', String(reply.retryAfter));
-    return reply.view;
+    res.type('json');
+    return reply.json;
   }
 
   @Get(':id/events')

@@ -1,7 +1,9 @@
 import { Logger } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { Request, Response } from 'express';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import serveStatic from 'serve-static';
 
 /** Where `npm run build` puts the page built from web/ (scripts/build-web.js). */
 export const WEB_ROOT = join(__dirname, '..', '..', 'public');
@@ -22,6 +24,9 @@ export const WEB_CSP = [
   "frame-ancestors 'none'",
 ].join('; ');
 
+// The API's own paths: a file lookup (a stat) for each poll of a job would cost more than the poll's Redis reads.
+const NOT_THE_PAGE = /^\/(v1|admin|health|metrics|docs)\b/;
+
 /**
  * The web page at `/`: static files served by Express ahead of Nest's router, so neither the
  * API key guard nor the rate limit nor the OpenAPI document sees them. The page itself calls
@@ -32,7 +37,7 @@ export function serveWebPage(app: NestExpressApplication) {
     new Logger('WebPage').warn(`No web page at ${WEB_ROOT}: run "npm run build" to make it.`);
     return;
   }
-  app.useStaticAssets(WEB_ROOT, {
+  const files = serveStatic(WEB_ROOT, {
     index: 'index.html',
     redirect: false,
     setHeaders: (res) => {
@@ -41,4 +46,5 @@ export function serveWebPage(app: NestExpressApplication) {
       res.setHeader('Cache-Control', 'no-cache');
     },
   });
+  app.use((req: Request, res: Response, next: () => void) => (NOT_THE_PAGE.test(req.path) ? next() : files(req, res, next)));
 }
