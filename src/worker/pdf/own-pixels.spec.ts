@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { degrees, PDFDocument, StandardFonts } from 'pdf-lib';
+import sharp from 'sharp';
 import type { Box, PageResult } from '../../contract/results';
 import { greyPixels, multiply, placeImage, soleImage } from './own-pixels';
 
@@ -29,16 +30,25 @@ function textPng(width: number, height: number): Buffer {
 const IMAGE = { x: 90, y: 400, width: 432, height: 144 };
 const CROP = { x: 20, y: 30, width: 572, height: 740 };
 
-/** Page 1: the picture alone, on a page with /Rotate 90 and a crop box. Page 2: the same with a line of real text. */
+/**
+ * Page 1: the picture alone (Flate), on a page with /Rotate 90 and a crop box. Page 2: the same
+ * with a line of real text. Page 3: page 1 with the picture as a JPEG (decoded by sharp, not pdf.js).
+ */
 async function fixture(): Promise<Buffer> {
   const pdf = await PDFDocument.create();
-  const png = await pdf.embedPng(textPng(1200, 400));
+  const picture = textPng(1200, 400);
+  const png = await pdf.embedPng(picture);
+  const jpeg = await pdf.embedJpg(await sharp(picture).jpeg({ quality: 92 }).toBuffer());
   const font = await pdf.embedFont(StandardFonts.Helvetica);
-  for (const withText of [false, true]) {
+  for (const [image, withText] of [
+    [png, false],
+    [png, true],
+    [jpeg, false],
+  ] as const) {
     const page = pdf.addPage([612, 792]);
     page.setRotation(degrees(90));
     page.setCropBox(CROP.x, CROP.y, CROP.width, CROP.height);
-    page.drawImage(png, IMAGE);
+    page.drawImage(image, IMAGE);
     if (withText) page.drawText('A caption in the text layer', { x: 100, y: 200, size: 14, font });
   }
   return Buffer.from(await pdf.save());
@@ -109,12 +119,12 @@ describe('OCR of a page from its own image', () => {
     dir = mkdtempSync(join(tmpdir(), 'own-pixels-'));
     const path = join(dir, 'fixture.pdf');
     writeFileSync(path, await fixture());
-    reads = await readBothWays(path, [1, 2], dir);
+    reads = await readBothWays(path, [1, 2, 3], dir);
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('reads a page that is one image from the image, with the words where they stand on the displayed page', () => {
-    const [{ image, render }] = reads;
+  /** The page read from its image has the render's words, where they stand on the displayed page. */
+  function expectAsRendered({ image, render }: { image: Read; render: Read }) {
     expect(image.raster).toBe('image');
     expect(render.raster).toBe('render');
     expect(image.result.text).toContain('quick brown fox');
@@ -135,6 +145,14 @@ describe('OCR of a page from its own image', () => {
       expect(near(word.bbox, renderWords[i].bbox, 1.5)).toBe(true);
     });
     expect(image.result.rotation).toBe(render.result.rotation);
+  }
+
+  it('reads a page that is one image from the image, with the words where they stand on the displayed page', () => {
+    expectAsRendered(reads[0]);
+  });
+
+  it('reads a page that is one JPEG from the JPEG as decoded natively, the same words in the same places', () => {
+    expectAsRendered(reads[2]);
   });
 
   it('renders a page that has text beside its image', () => {

@@ -6,6 +6,7 @@
 import { dirname, join } from 'node:path';
 import { readFile } from 'node:fs/promises';
 import { workerData } from 'node:worker_threads';
+import sharp from 'sharp';
 import type { PDFDocumentProxy, PDFPageProxy } from 'pdfjs-dist/types/src/display/api';
 import type { FailureCode } from '../../contract/failures';
 import type { OcrMode } from '../../contract/job-options';
@@ -15,7 +16,8 @@ import { ChosenRead, READ_POLICY, ReadPolicy, readBinarised } from '../ocr/binar
 import { readBlocks } from '../ocr/ocr-result';
 import { Line, PageResult, round, textOf } from '../../contract/results';
 import { engineInput, Grey, planRaster, rgbaToPgm, turnGrey } from './raster';
-import { DecodedImage, greyPixels, KIND_1BPP, Matrix, placeImage, soleImage } from './own-pixels';
+import { DecodedImage, greyPixels, KIND_1BPP, KIND_RGB, Matrix, placeImage, soleImage } from './own-pixels';
+import { pageJpeg } from './page-jpeg';
 import { isUsableTextLayer, linesFromTextItems, TextItemLike } from './text-layer';
 import { imageFailure, type ImagePage, imagePage } from './image-pdf';
 import type { ImageType } from '../../contract/inputs';
@@ -240,7 +242,10 @@ async function processPdfPage(task: PageTask): Promise<PageOutcome> {
     const plan = planRaster(viewport.width, viewport.height, task.dpi, task.maxPixels, task.minDpi);
     if (!plan.ok) return pageTooLarge(task.page, width, height, plan.dpi);
     const renderStart = performance.now();
-    const own = options.ownPixels ? await ownPixels(page, plan.scale, plan.width, plan.height) : null;
+    const own = options.ownPixels
+      ? ((await jpegPixels(task.path, task.page, page, plan.scale, plan.width, plan.height)) ??
+        (await ownPixels(page, plan.scale, plan.width, plan.height)))
+      : null;
     const image = own ?? (await renderGrey(doc, page, plan.scale, plan.width, plan.height));
     const before = { openMs, textLayerMs, renderMs: performance.now() - renderStart };
     return await recognise(task, { image, scale: plan.scale, width, height, raster: own ? 'image' : 'render', before });
@@ -387,6 +392,36 @@ async function ownPixels(page: PDFPageProxy, scale: number, width: number, heigh
   if (!placed) return null;
   // A 1-bit image copied pixel for pixel is still black and white.
   return { pgm: placed.pgm, width, height, bilevel: decoded.kind === KIND_1BPP && placed.sampling === 'nearest' };
+}
+
+/**
+ * A page that is one JPEG (see pageJpeg), decoded by sharp (libjpeg-turbo) instead of pdf.js'
+ * JavaScript decoder, and placed as ownPixels places pdf.js' pixels. Null for every other page,
+ * and for a JPEG sharp cannot read whole or that is not the size its PDF says.
+ */
+async function jpegPixels(
+  path: string,
+  number: number,
+  page: PDFPageProxy,
+  scale: number,
+  width: number,
+  height: number,
+): Promise<Grey | null> {
+  const found = await pageJpeg(path, number);
+  if (!found) return null;
+  const decoded = await sharp(found.jpeg, { limitInputPixels: options.maxImagePixels, failOn: 'error' })
+    .toColourspace(found.grey ? 'b-w' : 'srgb')
+    .raw()
+    .toBuffer({ resolveWithObject: true })
+    .catch(() => null);
+  if (!decoded || decoded.info.width !== found.width || decoded.info.height !== found.height) return null;
+  const { data, info } = decoded;
+  const pixels =
+    info.channels === 1 ? data : info.channels === 3 ? greyPixels({ width: info.width, height: info.height, kind: KIND_RGB, data }) : null;
+  if (!pixels) return null;
+  const view = page.getViewport({ scale }).transform as Matrix;
+  const placed = placeImage(pixels, info.width, info.height, found.ctm, view, width, height, found.interpolate);
+  return placed && { pgm: placed.pgm, width, height };
 }
 
 async function renderGrey(doc: PDFDocumentProxy, page: PDFPageProxy, scale: number, width: number, height: number): Promise<Grey> {
