@@ -141,6 +141,36 @@ describe.each(['local', 's3'] as const)('OCR jobs over HTTP (%s storage), with a
     expect(await unknown.json()).toEqual({ statusCode: 404, error: 'Not Found', code: 'job_not_found', message: expect.any(String) });
   });
 
+  it('shows a finished page to the poll made right after its event, and answers 304 to a poll that already has the answer', async () => {
+    const { body } = await upload(stack.baseUrl, await scannedPdf(3));
+    const stream = await fetch(`${stack.baseUrl}/v1/jobs/${body.id}/events`);
+    const decoder = new TextDecoder();
+    let buffered = '';
+    let pagesSeen = 0;
+    const polled: number[] = [];
+    // Polls share a running job's answer for up to a second: an event must end that at once.
+    for await (const chunk of stream.body! as AsyncIterable<Uint8Array>) {
+      buffered += decoder.decode(chunk, { stream: true });
+      const events = buffered.split('\n\n');
+      buffered = events.pop()!;
+      for (const event of events) {
+        if (!/^event: page$/m.test(event)) continue;
+        pagesSeen += 1;
+        const job = (await (await fetch(`${stack.baseUrl}/v1/jobs/${body.id}`)).json()) as JobBody;
+        polled.push(job.progress.pagesDone);
+        expect(job.progress.pagesDone).toBeGreaterThanOrEqual(pagesSeen);
+      }
+    }
+    expect(polled).toHaveLength(3);
+    const first = await fetch(`${stack.baseUrl}/v1/jobs/${body.id}`);
+    const etag = first.headers.get('etag');
+    expect(first.headers.get('content-type')).toBe('application/json; charset=utf-8');
+    expect(((await first.json()) as JobBody).status).toBe('completed');
+    expect(etag).toBeTruthy();
+    const again = await fetch(`${stack.baseUrl}/v1/jobs/${body.id}`, { headers: { 'If-None-Match': etag! } });
+    expect(again.status).toBe(304);
+  });
+
   it('cancels a running job with DELETE and removes its files', async () => {
     const { body } = await upload(stack.baseUrl, await scannedPdf(6));
     // Running for real: a page has finished and others are still to come.

@@ -63,7 +63,8 @@ export class JobWatcher implements OnModuleDestroy {
   }
 
   private connect() {
-    if (this.subscriber) return;
+    // Not after shutdown began: a new connection would keep the process alive.
+    if (this.subscriber || this.stopping) return;
     this.subscriber = new Redis({ ...redisOptions(this.config.redis), retryStrategy: reconnectEvery, maxRetriesPerRequest: null });
     // Readers also look every few seconds, so a notice lost while reconnecting only delays them.
     this.subscriber.on('error', () => undefined);

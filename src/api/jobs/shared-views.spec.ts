@@ -6,12 +6,7 @@ describe('SharedViews', () => {
 
   const counter = () => {
     let builds = 0;
-    return {
-      build: async () => ++builds,
-      get builds() {
-        return builds;
-      },
-    };
+    return { build: async () => ++builds };
   };
   const always = () => true;
 

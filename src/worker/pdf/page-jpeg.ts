@@ -113,7 +113,8 @@ function jpegOf(image: PDFRawStream, ctm: Matrix): PageJpeg | null {
   const filter = get('Filter');
   const filters = filter instanceof PDFArray ? filter.asArray().map((f) => name(f)) : [name(filter)];
   if (name(get('Subtype')) !== 'Image' || filters.length !== 1 || filters[0] !== 'DCTDecode') return null;
-  if (get('DecodeParms') || get('Decode') || get('SMask') || get('Mask') || get('ImageMask')) return null;
+  // Optional content (/OC) may hide the image; the rest would change its pixels.
+  if (['DecodeParms', 'Decode', 'SMask', 'Mask', 'ImageMask', 'OC'].some((key) => get(key) !== undefined)) return null;
   if (number(get('BitsPerComponent')) !== 8) return null;
   const components = componentsOf(get('ColorSpace'), dict);
   const width = number(get('Width'));
