@@ -51,6 +51,11 @@ export class JobStore {
     }
   }
 
+  /** Whether the connection to Redis is up now (no round trip): a poll answered from memory must not hide that Redis is gone. */
+  async connected(): Promise<boolean> {
+    return (await this.redis.client()).status === 'ready';
+  }
+
   async add(id: string, data: DocumentJobData): Promise<Job<DocumentJobData>> {
     // Kept by BullMQ for the longest retention allowed (documentJobOptions); each job's own ends it (DocumentExpiry).
     return this.call(() => this.documents.add(DOCUMENT_JOB, data, { jobId: id }));

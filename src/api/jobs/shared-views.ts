@@ -32,6 +32,11 @@ export class SharedViews<T> {
     return entry.value;
   }
 
+  /** Forgets every view: the next poll of each job builds its own. */
+  clear() {
+    this.entries.clear();
+  }
+
   /** The job changed: the next poll builds its view afresh. */
   changed(id: string) {
     this.entries.delete(id);
