@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { type DocumentsQueue, InjectDocumentsQueue, InjectPagesQueue, type PagesQueue } from '../../contract/queues';
 import { QueueRedis } from '../../queue/queue-redis';
 import { WorkerRegistry } from '../../queue/worker-registry.service';
+import { SharedViews } from './shared-views';
 
 export interface Load {
   /** Pages queued or being read, counting a document not yet opened as one page. */
@@ -14,8 +15,6 @@ export interface Load {
 // What one worker slot reads without a measurement to go by: a scanned page in about 3 s.
 const ASSUMED_PAGES_PER_MINUTE_PER_SLOT = 20;
 const METRIC_MINUTES = 5;
-// How long one reading of the load serves the polls of every job: it is an estimate, and reading it costs three scripts in Redis.
-const SHARED_FOR_MS = 1000;
 
 const clamp = (n: number, min: number, max: number) => Math.min(max, Math.max(min, Math.ceil(n)));
 
@@ -29,19 +28,18 @@ export class QueueLoad {
     private readonly redis: QueueRedis,
   ) {}
 
-  private shared: { at: number; load: Promise<Load> } | null = null;
+  private readonly shared = new SharedViews<Load>();
 
   /**
    * The load as read at most a second ago, for polls: two hundred clients polling once a
    * second share one reading instead of making two hundred. A failed reading is not kept.
    */
   recent(): Promise<Load> {
-    const now = Date.now();
-    if (this.shared && now - this.shared.at < SHARED_FOR_MS) return this.shared.load;
-    const load = this.load();
-    const entry = (this.shared = { at: now, load });
-    load.catch(() => this.shared === entry && (this.shared = null));
-    return load;
+    return this.shared.get(
+      'load',
+      () => this.load(),
+      () => true,
+    );
   }
 
   async load(): Promise<Load> {

@@ -9,7 +9,7 @@ interface Entry<T> {
 }
 
 /**
- * The view of a running job, built once and shared by everyone who polls it within a second:
+ * The view of a running job (or the queue's load, under one key), built once and shared by everyone who polls it within a second:
  * two thousand clients polling one job cost one set of Redis reads a second, not two thousand.
  * An entry goes as soon as its job changes (a page finishes, its status moves: `changed`, from
  * the events channel, and at once for a cancel made here), so what a poll shows lags only what
