@@ -70,6 +70,7 @@ export class OcrKeys {
 @Injectable()
 export class QueueRedis {
   readonly keys: OcrKeys;
+  private made?: Redis;
 
   constructor(
     @InjectDocumentsQueue() private readonly documents: DocumentsQueue,
@@ -79,7 +80,13 @@ export class QueueRedis {
   }
 
   client(): Promise<Redis> {
-    return redisOf(this.documents);
+    return redisOf(this.documents).then((client) => (this.made = client));
+  }
+
+  /** Whether the connection is up now, without waiting: false while it is still being made or Redis never answered. */
+  connected(): boolean {
+    if (!this.made) void this.client().catch(() => undefined);
+    return this.made?.status === 'ready';
   }
 
   /** Redis' answer to PING on a queue's or worker's own connection; by default, this one. */

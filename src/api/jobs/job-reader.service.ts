@@ -170,7 +170,7 @@ export class JobReader {
     // Only a queued or running job's view is shared: a finished one's deliveries move without events.
     const running = ({ reply }: { reply: JobStatusReply }) => reply.retryAfter !== null;
     // While Redis is away the poll is answered 503 as any other request, not from what was shared before.
-    if (!(await this.store.connected())) {
+    if (!this.store.connected()) {
       this.views.clear();
       return this.visible(id, await build(), owner).reply;
     }

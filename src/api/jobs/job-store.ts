@@ -52,8 +52,8 @@ export class JobStore {
   }
 
   /** Whether the connection to Redis is up now (no round trip): a poll answered from memory must not hide that Redis is gone. */
-  async connected(): Promise<boolean> {
-    return (await this.redis.client()).status === 'ready';
+  connected(): boolean {
+    return this.redis.connected();
   }
 
   async add(id: string, data: DocumentJobData): Promise<Job<DocumentJobData>> {
