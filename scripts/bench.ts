@@ -187,6 +187,8 @@ interface ServiceRun extends ToolRun {
   stagesMs: Stages;
   rssMb: Record<string, number>;
   rotation: Record<string, number>;
+  /** Pages by readMethod: one Otsu read, or a second read with the other binarisation (which kept). */
+  reads: Record<string, number>;
   /** OCR'd pages by how their pixels were made (ocr_page_rasters_total): from the page's one image, or rendered. */
   rasters: Record<string, number>;
   polling?: { requests: number; errors: number; p50: number; p99: number };
@@ -216,6 +218,7 @@ async function runService(redisUrl: string, docs: Doc[], poll: boolean): Promise
       stagesMs: {} as Stages,
       rssMb: {},
       rotation: {},
+      reads: {},
       rasters: {},
     };
     const ids: string[] = [];
@@ -241,9 +244,11 @@ async function runService(redisUrl: string, docs: Doc[], poll: boolean): Promise
             continue;
           }
           run.pages += job.result.pages.length;
-          for (const page of job.result.pages as { rotationMethod?: string }[]) {
+          for (const page of job.result.pages as { rotationMethod?: string; readMethod?: string }[]) {
             const method = page.rotationMethod ?? 'n/a';
             run.rotation[method] = (run.rotation[method] ?? 0) + 1;
+            const read = page.readMethod ?? 'n/a';
+            run.reads[read] = (run.reads[read] ?? 0) + 1;
           }
           if (doc.truth !== null) run.scores[doc.name] = score(job.result.text, doc.truth);
         }
@@ -765,6 +770,7 @@ async function main() {
         stagesMs: stages,
         peakRssMb: rss,
         rotation: r.service[0].rotation,
+        reads: r.service[0].reads,
         rasters: r.service[0].rasters,
         polling: r.service[0].polling,
       };
@@ -774,6 +780,7 @@ async function main() {
         stagesMs: Stages;
         peakRssMb: Record<string, number>;
         rasters: Record<string, number>;
+        reads: Record<string, number>;
         ours: { failed: string[] };
       };
       console.log(
@@ -781,7 +788,11 @@ async function main() {
           .map((k) => `${k} ${fmt(s.stagesMs[k], 0)}`)
           .join(', ')}; per document ${fmt(s.stagesMs.document, 0)} ms. Peak RSS MB: ${Object.entries(s.peakRssMb)
           .map(([k, v]) => `${k} ${fmt(v, 0)}`)
-          .join(', ')}. OCR'd pages from their own image ${s.rasters.image}, rendered ${s.rasters.render} (first run).`,
+          .join(', ')}. OCR'd pages from their own image ${s.rasters.image}, rendered ${s.rasters.render}; read methods ${Object.entries(
+          s.reads,
+        )
+          .map(([k, v]) => `${k} ${v}`)
+          .join(', ')} (first run).`,
       );
       if (s.ours.failed.length) console.log(`${set}: failed: ${s.ours.failed.join('; ')}`);
     }
