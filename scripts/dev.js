@@ -5,9 +5,13 @@ const { spawn } = require('node:child_process');
 const { join } = require('node:path');
 
 const children = ['api', 'worker'].map((role) => {
-  // The worker as `npm run start:worker` runs it (see Dockerfile.worker for why).
-  const env = role === 'worker' ? { MALLOC_MMAP_THRESHOLD_: '16384', ...process.env } : process.env;
-  const child = spawn(process.execPath, [join(__dirname, '..', 'dist', `${role}.main.js`)], { stdio: ['ignore', 'pipe', 'pipe'], env });
+  // The worker as `npm run start:worker` runs it: with memory that goes back to the system.
+  const [command, args] =
+    role === 'worker'
+      ? ['/bin/sh', [join(__dirname, 'start-worker.sh')]]
+      : [process.execPath, [join(__dirname, '..', 'dist', `${role}.main.js`)]];
+  const env = { ...process.env, NODE: process.execPath };
+  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
   for (const stream of [child.stdout, child.stderr]) {
     stream.on('data', (chunk) => process.stdout.write(chunk.toString().replace(/^(?=.)/gm, `[${role}] `)));
   }

@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { readFileSync } from 'node:fs';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Logger as PinoLogger } from 'nestjs-pino';
@@ -32,10 +33,30 @@ async function bootstrap() {
       );
     });
   }
-  if (process.platform === 'linux' && !process.env.MALLOC_MMAP_THRESHOLD_) {
-    logger.warn('MALLOC_MMAP_THRESHOLD_ is not set: memory freed after a hostile page may not go back to the system (see README)');
-  }
+  const allocator = memoryReturn();
+  if (allocator) logger.log(`Freed memory goes back to the system: ${allocator}`);
+  else
+    logger.warn(
+      'Memory freed after a hostile page may not go back to the system: start the worker with scripts/start-worker.sh (see README)',
+    );
   logger.log('Worker started');
+}
+
+/**
+ * How memory a page frees goes back to the system (scripts/start-worker.sh, Dockerfile.worker):
+ * jemalloc preloaded, or glibc's mmap threshold; null when neither is set on Linux.
+ */
+function memoryReturn(): string | null {
+  if (process.platform !== 'linux') return 'the platform allocator';
+  let maps = '';
+  try {
+    maps = readFileSync('/proc/self/maps', 'utf8');
+  } catch {
+    // No /proc: judged by the environment alone.
+  }
+  if (maps.includes('libjemalloc')) return `jemalloc (${process.env.MALLOC_CONF ?? 'default settings'})`;
+  if (process.env.MALLOC_MMAP_THRESHOLD_) return `glibc, MALLOC_MMAP_THRESHOLD_=${process.env.MALLOC_MMAP_THRESHOLD_}`;
+  return null;
 }
 
 bootstrap().catch((error) => {

@@ -197,12 +197,15 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
-/** Workers run as the image and `npm run start:worker` run them: with glibc returning freed memory (see Dockerfile.worker). */
-const WORKER_ENV = { MALLOC_MMAP_THRESHOLD_: '16384' };
+/** Workers run as `npm run start:worker` runs them, with memory that goes back to the system (scripts/start-worker.sh). */
+const START_WORKER = join(ROOT, 'scripts', 'start-worker.sh');
 
 export function startProcess(entry: 'api' | 'worker', env: Record<string, string>): Proc {
-  const base = entry === 'worker' ? { ...process.env, ...WORKER_ENV } : process.env;
-  return new Proc(spawn(process.execPath, [join(ROOT, 'dist', `${entry}.main.js`)], { env: { ...base, ...env }, stdio: 'pipe' }));
+  const child =
+    entry === 'worker'
+      ? spawn('/bin/sh', [START_WORKER], { env: { ...process.env, NODE: process.execPath, ...env }, stdio: 'pipe' })
+      : spawn(process.execPath, [join(ROOT, 'dist', `${entry}.main.js`)], { env: { ...process.env, ...env }, stdio: 'pipe' });
+  return new Proc(child);
 }
 
 /** The containers' healthcheck command, run with `env`: its exit code and what it printed. */

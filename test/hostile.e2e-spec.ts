@@ -40,6 +40,13 @@ describe('hostile input', () => {
     await stack?.stop();
   });
 
+  it('runs its worker with an allocator that gives freed memory back (jemalloc where installed)', () => {
+    const jemalloc = ['/usr/local/lib', '/usr/lib/x86_64-linux-gnu', '/usr/lib/aarch64-linux-gnu'].some((dir) =>
+      existsSync(`${dir}/libjemalloc.so.2`),
+    );
+    expect(stack.workers[0].output).toMatch(jemalloc ? /goes back to the system: jemalloc/ : /goes back to the system: glibc/);
+  });
+
   it('ends each generated case with its specific code, within the memory bound, and keeps serving', async () => {
     const seen: Record<string, string> = {};
     const expected: Record<string, string> = {};
