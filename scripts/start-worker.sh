@@ -1,5 +1,5 @@
 #!/bin/sh
-# Runs the compiled worker as its image does (Dockerfile.worker), for `npm run start:worker`,
+# Runs the compiled worker: the CMD of its image (Dockerfile.worker), and `npm run start:worker`,
 # `npm run dev` and the tests. Memory a page frees must go back to the system, or a worker
 # that stopped a decompression bomb stays at the memory limit and stops the pages after it:
 # - with jemalloc (Debian's libjemalloc2) preloaded, freed pages return within about a second;
